@@ -1,0 +1,42 @@
+"""
+veob: backprop-free embeddings from linear algebra
+===================================================
+
+Spectral transforms (DCT) turn sequences and images into fixed vectors,
+SVD puts them on an orthonormal basis of reduced dimension (VEOB), and a
+recursive Voronoi partition clusters and searches them.
+
+Spectral transforms (:mod:`veob.spectral`)
+    cosine_basis, spectral_transform, symbol_spectra, dct2, DCT2Transformer
+Decompositions (:mod:`veob.decomposition`)
+    svd, svd_error, svd_flip, SVDEmbedder, IncrementalSVD, plot_singular_values
+
+``import veob`` imports no optional dependency (spacy, chromadb, dask,
+fbpca, pillow, matplotlib); features that need one import it on first use.
+"""
+
+from ._version import __version__
+from .decomposition import (
+    IncrementalSVD,
+    SVDEmbedder,
+    plot_singular_values,
+    svd,
+    svd_error,
+    svd_flip,
+)
+from .spectral import DCT2Transformer, cosine_basis, dct2, spectral_transform, symbol_spectra
+
+__all__ = [
+    "DCT2Transformer",
+    "IncrementalSVD",
+    "SVDEmbedder",
+    "__version__",
+    "cosine_basis",
+    "dct2",
+    "plot_singular_values",
+    "spectral_transform",
+    "svd",
+    "svd_error",
+    "svd_flip",
+    "symbol_spectra",
+]

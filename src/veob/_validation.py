@@ -1,0 +1,173 @@
+"""Input validation shared by the public functions of veob.
+
+Every check raises ``ValueError`` or ``TypeError`` whose message names the
+argument, the value received and what is allowed, in the style of
+"n_components=800 must be <= min(n_samples, n_features)=784".
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "check_matrix",
+    "check_int",
+    "check_random_state",
+    "float_dtype_for",
+]
+
+_FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def float_dtype_for(dtype) -> np.dtype:
+    """Return the floating dtype veob computes in for input ``dtype``.
+
+    float32 stays float32 (never silently upcast); every other numeric type
+    (bool, integers, float16, float64) is computed in float64, except
+    small unsigned/signed integers of 8 or 16 bits, which fit exactly in
+    float32 and are computed in float32 to keep image pipelines light.
+    """
+    dtype = np.dtype(dtype)
+    if dtype == np.float32 or dtype == np.float16:
+        return np.dtype(np.float32)
+    if dtype.kind in "ui" and dtype.itemsize <= 2:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_int(value, name: str, *, low=None, high=None, high_name=None) -> int:
+    """Validate an integer parameter ``low <= value <= high``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}={_describe(value)} must be an integer")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name}={value} must be >= {low}")
+    if high is not None and value > high:
+        bound = f"{high_name}={high}" if high_name else str(high)
+        raise ValueError(f"{name}={value} must be <= {bound}")
+    return value
+
+
+def check_random_state(random_state) -> np.random.RandomState:
+    """Turn ``None``, an int or a RandomState/Generator into a RandomState."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        if isinstance(random_state, (bool, np.bool_)):
+            raise TypeError(f"random_state={random_state!r} must be None, an int or a RandomState")
+        return np.random.RandomState(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(random_state.integers(0, 2**31 - 1))
+    raise TypeError(
+        f"random_state={_describe(random_state)} must be None, an int, a "
+        "numpy.random.RandomState or a numpy.random.Generator"
+    )
+
+
+def _first_nonfinite(X) -> str:
+    if sp.issparse(X):
+        coo = X.tocoo()
+        bad = np.flatnonzero(~np.isfinite(coo.data))[0]
+        return f"row {coo.row[bad]}, column {coo.col[bad]}"
+    bad = np.argwhere(~np.isfinite(X))[0]
+    return ", ".join(f"{axis} {i}" for axis, i in zip(("row", "column", "axis 2", "axis 3"), bad))
+
+
+def check_matrix(
+    X,
+    name: str = "X",
+    *,
+    accept_sparse: bool = True,
+    dtype="float",
+    ndim: int = 2,
+    allow_empty: bool = False,
+    copy: bool = False,
+):
+    """Validate a numeric matrix and return it as float32/float64.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix}
+        The input.
+    name : str
+        Argument name used in error messages.
+    accept_sparse : bool
+        Whether scipy sparse matrices/arrays are allowed (returned as CSR or
+        CSC, whichever they were, other formats become CSR).
+    dtype : {"float", "numeric"}
+        ``"float"`` converts to float32 (float32, float16, 8/16-bit integers)
+        or float64 (everything else); ``"numeric"`` keeps the dtype.
+    ndim : int
+        Required number of dimensions of a dense input.
+    allow_empty : bool
+        Whether an axis of length 0 is allowed.
+    copy : bool
+        Force a copy.
+    """
+    if sp.issparse(X):
+        if not accept_sparse:
+            raise TypeError(
+                f"{name} is a sparse matrix, but a dense array is required; "
+                f"call {name}.toarray() first"
+            )
+        if ndim != 2:
+            raise ValueError(f"{name} must be a {ndim}-D array; got a sparse matrix")
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        if X.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} has dtype {X.dtype}; expected a numeric (bool, integer or float) matrix"
+            )
+        if dtype == "float":
+            target = float_dtype_for(X.dtype)
+            if X.dtype != target:
+                X = X.astype(target)
+            elif copy:
+                X = X.copy()
+        if not allow_empty and (X.shape[0] == 0 or X.shape[1] == 0):
+            raise ValueError(f"{name} is empty (shape {X.shape}); at least one row and one column are required")
+        if not np.isfinite(X.data).all():
+            raise ValueError(
+                f"{name} contains NaN or infinity (first at {_first_nonfinite(X)}); "
+                "remove or impute them"
+            )
+        return X
+
+    if isinstance(X, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array; got a string")
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{name} could not be read as a {ndim}-D array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} has dtype {arr.dtype}; expected a numeric (bool, integer or float) array"
+        )
+    if arr.ndim != ndim:
+        raise ValueError(
+            f"{name} must be a {ndim}-D array; got an array of shape {arr.shape}"
+            + (f" (use {name}.reshape(-1, 1) for a single feature or "
+               f"{name}.reshape(1, -1) for a single sample)" if arr.ndim == 1 and ndim == 2 else "")
+        )
+    if not allow_empty and 0 in arr.shape:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); every axis must be non-empty")
+    if dtype == "float":
+        target = float_dtype_for(arr.dtype)
+        arr = np.array(arr, dtype=target, copy=copy or arr.dtype != target, order="C")
+    elif copy:
+        arr = arr.copy()
+    # a sum is finite only if every term is: one cheap reduction, then the
+    # slow elementwise check only to locate the culprit (or after overflow)
+    if arr.dtype.kind == "f" and not np.isfinite(np.add.reduce(arr, axis=None)) and not np.isfinite(arr).all():
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at {_first_nonfinite(arr)}); remove or impute them"
+        )
+    return arr

@@ -1,0 +1,85 @@
+"""
+The ``veob`` command line (:mod:`veob.cli`)
+===========================================
+
+``veob <command> [options]``; ``python -m veob`` is the same. Every module
+``veob/cli/_cmd_<name>.py`` is a subcommand: it defines ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Shared options and the
+error contract live in :mod:`veob.cli._common`: user errors (missing data,
+bad option) exit with code 2 and one line naming the problem and the fix.
+
+.. autosummary::
+
+   main  -- entry point of the console script
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from ._common import UsageError, add_common_options
+
+__all__ = ["main"]
+
+
+def _commands():
+    names = sorted(
+        m.name[len("_cmd_"):] for m in pkgutil.iter_modules(__path__) if m.name.startswith("_cmd_")
+    )
+    return {name.replace("_", "-"): f"{__name__}._cmd_{name}" for name in names}
+
+
+def _parser(commands):
+    from .._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="veob",
+        description="Backprop-free embeddings: spectral transforms, SVD and Voronoi partitions.",
+    )
+    parser.add_argument("--version", action="version", version=f"veob {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    modules = {}
+    for name, path in commands.items():
+        module = importlib.import_module(path)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        add_common_options(p)
+        module.add_arguments(p)
+        modules[name] = module
+    return parser, modules
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+def main(argv=None) -> int:
+    """Run the ``veob`` command; returns the exit code."""
+    commands = _commands()
+    parser, modules = _parser(commands)
+
+    def error(message):  # argparse errors: one line, exit code 2
+        raise _ArgumentError(message)
+
+    parser.error = error
+    for action in parser._subparsers._group_actions:
+        for p in action.choices.values():
+            p.error = error
+    try:
+        args = parser.parse_args(argv)
+    except _ArgumentError as exc:
+        print(f"veob: error: {exc} (see veob --help)", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(modules[args.command].run(args) or 0)
+    except UsageError as exc:
+        print(f"veob {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("veob: interrupted", file=sys.stderr)
+        return 130

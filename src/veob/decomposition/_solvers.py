@@ -1,0 +1,319 @@
+"""SVD solvers and their registry.
+
+A solver is a function ``solver(X, n_components, *, n_iter, random_state)``
+returning ``(U, s, Vt)`` with singular values in descending order, in the
+dtype of X (float32 or float64); :func:`veob.svd` validates the input
+before and fixes the signs after. Optional solvers are registered by a
+``"module:function"`` path and imported on first use, so registering costs
+nothing and ``import veob`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from ._operator import MatrixOperator
+
+__all__ = ["register_solver", "get_solver", "available_solvers", "choose_solver"]
+
+
+@dataclass(frozen=True)
+class _SolverSpec:
+    name: str
+    target: object  # callable or "module:function"
+    accepts_sparse: bool
+    requires: tuple  # importable modules the solver needs
+    extra: str | None  # pip extra that provides them
+    validates_input: bool  # True: the solver receives X as given (e.g. a dask array)
+
+    def load(self):
+        for module in self.requires:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                hint = f": pip install 'veob[{self.extra}]'" if self.extra else ""
+                raise ImportError(f"solver={self.name!r} needs {module}{hint}") from None
+        if callable(self.target):
+            return self.target
+        module, _, func = self.target.partition(":")
+        return getattr(importlib.import_module(module), func)
+
+
+_REGISTRY: dict[str, _SolverSpec] = {}
+
+
+def register_solver(name, target, *, accepts_sparse=True, requires=(), extra=None, validates_input=False):
+    """Register an SVD solver under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The value users pass as ``solver=``.
+    target : callable or str
+        ``solver(X, n_components, *, n_iter, random_state) -> (U, s, Vt)``, or
+        a ``"module:function"`` path imported on first use.
+    accepts_sparse : bool, default=True
+        Whether scipy sparse input may be passed.
+    requires : tuple of str, default=()
+        Modules that must be importable; a clear ImportError names ``extra``.
+    extra : str, optional
+        The ``veob[extra]`` that installs ``requires``.
+    validates_input : bool, default=False
+        If True the solver gets X untouched (for array types veob does not
+        convert, like dask arrays) and must validate it itself.
+    """
+    _REGISTRY[name] = _SolverSpec(name, target, accepts_sparse, tuple(requires), extra, validates_input)
+
+
+def available_solvers():
+    """Names of the registered solvers, plus ``"auto"``."""
+    return ("auto",) + tuple(sorted(_REGISTRY))
+
+
+def get_solver(name):
+    """Return the spec of solver ``name``; ValueError for unknown names."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"solver={name!r} is not available; choose one of {available_solvers()}") from None
+
+
+# ---------------------------------------------------------------- helpers
+
+def _orthonormalize(Q, *, passes=1):
+    """Orthonormal basis of the columns of a (tall) block Q.
+
+    Cholesky-QR: ``R = chol(Q^T Q)``, ``Q R^{-1}`` -- one SYRK and one GEMM
+    with the small triangular inverse, both BLAS-3 in the dtype of Q.
+    ``passes=2`` is CholeskyQR2 (orthogonal to working precision). Falls
+    back to Householder QR when ``Q^T Q`` is numerically singular.
+    """
+    threshold = 1e-3 if Q.dtype == np.float32 else 1e-7
+    for _ in range(passes):
+        try:
+            R = scipy.linalg.cholesky((Q.T @ Q).astype(np.float64), lower=False, check_finite=False)
+            diag = np.abs(np.diag(R))
+            if diag.min() <= threshold * diag.max():
+                raise np.linalg.LinAlgError("ill-conditioned block")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            return np.linalg.qr(Q)[0].astype(Q.dtype, copy=False)
+        Rinv = scipy.linalg.solve_triangular(R, np.eye(R.shape[0]), lower=False, check_finite=False)
+        Q = Q @ Rinv.astype(Q.dtype)
+    return Q
+
+
+def _rayleigh_ritz(op, V, Y=None, H=None):
+    """Best rank-l factorisation of ``A`` within the right subspace ``V``.
+
+    With ``Y = A V`` (tall, nearly orthogonal columns), the small Gram
+    ``Y^T Y = W diag(s^2) W^T`` gives ``U = Y W / s`` and right vectors
+    ``V W``. Because the columns of Y are nearly orthogonal, rounding errors
+    in ``Y^T Y`` scale with ``s_i s_j``, not ``s_1^2``: every singular value
+    is accurate relative to itself (not to the largest).
+    """
+    if Y is None:
+        Y = op.matmul(V)
+        H = (Y.T @ Y).astype(np.float64)
+    evals, W = scipy.linalg.eigh(H)
+    order = np.argsort(evals)[::-1]
+    evals, W = evals[order], W[:, order]
+    s = np.sqrt(np.clip(evals, 0.0, None))
+    Wd = W.astype(Y.dtype)
+    U = Y @ Wd
+    tiny = s <= s[0] * np.finfo(Y.dtype).eps * max(op.shape)
+    scale = np.where(tiny, 1.0, s)
+    U /= scale.astype(Y.dtype)
+    if tiny.any():
+        U[:, tiny] = _complete_basis(U[:, ~tiny], int(tiny.sum()))
+    Vout = V.astype(np.float64) @ W
+    return U, s, Vout.T.astype(Y.dtype)
+
+
+def _complete_basis(U, n_extra):
+    """``n_extra`` orthonormal columns orthogonal to the orthonormal U."""
+    rng = np.random.RandomState(0)
+    Z = rng.standard_normal((U.shape[0], n_extra)).astype(U.dtype)
+    if U.shape[1]:
+        Z -= U @ (U.T @ Z)
+    return np.linalg.qr(Z)[0]
+
+
+def _tall(X):
+    """Return (operator on the tall orientation of X, transposed flag)."""
+    n, m = X.shape
+    op = MatrixOperator(X)
+    return (op, False) if n >= m else (op.T, True)
+
+
+def _finish(U, s, Vt, k, transposed):
+    U, s, Vt = U[:, :k], s[:k].astype(U.dtype), Vt[:k]
+    if transposed:
+        U, Vt = Vt.T, U.T
+    return np.ascontiguousarray(U), s, np.ascontiguousarray(Vt)
+
+
+def _n_oversamples(k, small_side):
+    return int(min(small_side - k, max(10, k // 10)))
+
+
+# ---------------------------------------------------------------- solvers
+
+def exact_svd(X, n_components, *, n_iter=None, random_state=None):
+    """LAPACK ``gesdd`` of the (densified) matrix."""
+    A = X.toarray() if sp.issparse(X) else X
+    try:
+        U, s, Vt = scipy.linalg.svd(A, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    except scipy.linalg.LinAlgError:
+        U, s, Vt = scipy.linalg.svd(A, full_matrices=False, lapack_driver="gesvd", check_finite=False)
+    k = n_components
+    return U[:, :k], s[:k].astype(A.dtype), Vt[:k]
+
+
+def gram_svd(X, n_components, *, n_iter=None, random_state=None):
+    """Eigendecomposition of the smaller Gram matrix, then the other factor.
+
+    ``G = A^T A`` on the small side M (M x M), its top k eigenvectors V,
+    ``Y = A V``. The singular values are the column norms of Y (Rayleigh
+    quotients: their error is second order in the eigenvector error, so
+    they are accurate relative to themselves although G's rounding errors
+    scale with ``s_1^2``) and ``U = Y / s``. When the columns of Y are not
+    orthogonal to working precision (ill-conditioned data) a Rayleigh-Ritz
+    step on ``Y^T Y`` restores it.
+    """
+    op, transposed = _tall(X)
+    N, M = op.shape
+    k = n_components
+    if op.sparse:
+        G = (op._At.astype(np.float64) @ op._A.astype(np.float64)).toarray()
+    else:
+        G = (op._A.T @ op._A).astype(np.float64)
+    if 4 * k < M:  # a few eigenvectors: bisection + inverse iteration is cheaper
+        _, V = scipy.linalg.eigh(G, subset_by_index=[M - k, M - 1], check_finite=False)
+    else:
+        _, V = scipy.linalg.eigh(G, check_finite=False, driver="evd")
+        V = V[:, M - k:]
+    V = np.ascontiguousarray(V[:, ::-1], dtype=op.dtype)
+    Y = op.matmul(V)
+    H = (Y.T @ Y).astype(np.float64)
+    s = np.sqrt(np.clip(np.diag(H), 0.0, None))
+    scale = np.where(s > 0, s, 1.0)
+    coupling = np.abs(H) / np.outer(scale, scale)
+    np.fill_diagonal(coupling, 0.0)
+    tol = 1e-4 if op.dtype == np.float32 else 1e-10
+    if coupling.max(initial=0.0) > tol:
+        U, s, Vt = _rayleigh_ritz(op, V, Y=Y, H=H)
+    else:
+        order = np.argsort(s, kind="stable")[::-1]
+        if np.array_equal(order, np.arange(k)):
+            U = Y
+            U /= scale.astype(Y.dtype)
+        else:
+            s, U = s[order], Y[:, order] / scale[order].astype(Y.dtype)
+            V = V[:, order]
+        tiny = s <= s[0] * np.finfo(Y.dtype).eps * max(op.shape)
+        if tiny.any():
+            U[:, tiny] = _complete_basis(U[:, ~tiny], int(tiny.sum()))
+        Vt = V.T
+    return _finish(U, s.astype(op.dtype), Vt, k, transposed)
+
+
+def randomized_svd(X, n_components, *, n_iter="auto", random_state=None):
+    """Randomized range finder with power iterations (Halko et al. 2011).
+
+    Works on the tall orientation ``A`` (N x M, N >= M). The sketch lives on
+    the small side: ``V <- orth(A^T (A V))`` repeated ``n_iter`` times from a
+    Gaussian start, each step orthonormalised by Cholesky-QR of the M x l
+    block (never a QR of the tall N x l block), then :func:`_rayleigh_ritz`.
+    """
+    from .._validation import check_random_state
+
+    op, transposed = _tall(X)
+    N, M = op.shape
+    k = n_components
+    l = min(M, k + _n_oversamples(k, M))
+    if n_iter == "auto":
+        n_iter = 7 if k < 0.1 * M else 4
+    rng = check_random_state(random_state)
+    V = rng.standard_normal((M, l)).astype(op.dtype)
+    for i in range(n_iter + 1):
+        V = _orthonormalize(op.rmatmul(op.matmul(V)), passes=2 if i == n_iter else 1)
+    U, s, Vt = _rayleigh_ritz(op, V)
+    return _finish(U, s, Vt, k, transposed)
+
+
+def arpack_svd(X, n_components, *, n_iter=None, random_state=None):
+    """``scipy.sparse.linalg.svds`` with ARPACK (requires k < min(n, m))."""
+    from scipy.sparse.linalg import svds
+
+    from .._validation import check_random_state
+
+    k = n_components
+    if k >= min(X.shape):
+        raise ValueError(
+            f"n_components={k} must be < min(n_samples, n_features)={min(X.shape)} for solver='arpack'"
+        )
+    rng = check_random_state(random_state)
+    v0 = rng.uniform(-1, 1, size=min(X.shape)).astype(X.dtype)
+    U, s, Vt = svds(X, k=k, solver="arpack", v0=v0)
+    order = np.argsort(s)[::-1]
+    return U[:, order].astype(X.dtype), s[order].astype(X.dtype), Vt[order].astype(X.dtype)
+
+
+def fbpca_svd(X, n_components, *, n_iter="auto", random_state=None):
+    """``fbpca.pca(X, k, raw=True)``, seeded through the global NumPy RNG.
+
+    The global RNG state is restored afterwards.
+    """
+    import fbpca
+
+    from .._validation import check_random_state
+
+    k = n_components
+    l = min(min(X.shape), k + _n_oversamples(k, min(X.shape)))
+    n_iter = 4 if n_iter == "auto" else n_iter
+    seed = check_random_state(random_state).randint(0, 2**31 - 1)
+    state = np.random.get_state()
+    try:
+        np.random.seed(seed)
+        U, s, Vt = fbpca.pca(X, k=k, raw=True, n_iter=n_iter, l=l)
+    finally:
+        np.random.set_state(state)
+    dtype = X.dtype
+    return U.astype(dtype), s.astype(dtype), Vt.astype(dtype)
+
+
+register_solver("exact", exact_svd)
+register_solver("gram", gram_svd)
+register_solver("randomized", randomized_svd)
+register_solver("arpack", arpack_svd)
+register_solver("fbpca", fbpca_svd, requires=("fbpca",), extra="fbpca")
+
+
+# ---------------------------------------------------------------- auto rule
+
+_GRAM_MAX_SIDE = 8000
+
+
+def choose_solver(shape, n_components, *, sparse=False, n_iter="auto"):
+    """The solver ``"auto"`` picks for a matrix of ``shape`` (see :func:`veob.svd`)."""
+    n, m = shape
+    M, N = min(n, m), max(n, m)
+    k = n_components
+    if M <= _GRAM_MAX_SIDE:
+        if sparse and M <= 2000:
+            return "gram"
+        if not sparse:
+            q = (7 if k < 0.1 * M else 4) if n_iter == "auto" else int(n_iter)
+            l = min(M, k + _n_oversamples(k, M))
+            gram_cost = N * M * M + 10 * M**3
+            randomized_cost = 2 * (q + 1) * 2 * N * M * l
+            if gram_cost <= 1.5 * randomized_cost:
+                return "gram"
+    if not sparse and k > 0.5 * M:
+        return "exact"
+    return "randomized"
