@@ -188,17 +188,26 @@ def _stack_svd(F, B, rank):
         G[:r, r:] = BF.T
         G[r:, :r] = BF
         G[r:, r:] = BB
-        evals, W = scipy.linalg.eigh(G, check_finite=False)
-        order = np.argsort(evals)[::-1][:rank]
-        W = W[:, order]
+        _, W = _top_eigh(G, rank)
         # rows of S' V'^T = W^T M  (W^T M = U'^T M = S' V'^T)
         top = W[:r].T @ F
         bottom = (B.T @ W[r:]).T if sparse else W[r:].T @ B
         return np.asarray(top + bottom, dtype=np.float64)
     # column Gram M^T M = F^T F + B^T B (m x m)
-    Bd = (B.toarray() if sparse else B).astype(np.float64)
-    G = F.T @ F + Bd.T @ Bd
-    evals, V = scipy.linalg.eigh(G, check_finite=False)
-    order = np.argsort(evals)[::-1][:rank]
-    s = np.sqrt(np.clip(evals[order], 0.0, None))
-    return (V[:, order] * s).T
+    Bd = B.toarray() if sparse else B
+    G = F.T @ F
+    G += Bd.T @ Bd  # in the batch dtype (float32 stays float32), accumulated in float64
+    evals, V = _top_eigh(G, rank)
+    return (V * np.sqrt(np.clip(evals, 0.0, None))).T
+
+
+def _top_eigh(G, rank):
+    """Top ``rank`` eigenpairs of symmetric G, descending."""
+    M = G.shape[0]
+    rank = min(rank, M)
+    if 4 * rank < M:
+        evals, V = scipy.linalg.eigh(G, subset_by_index=[M - rank, M - 1], check_finite=False)
+    else:
+        evals, V = scipy.linalg.eigh(G, check_finite=False, driver="evd")
+        evals, V = evals[M - rank:], V[:, M - rank:]
+    return evals[::-1], V[:, ::-1]

@@ -191,7 +191,9 @@ def gram_svd(X, n_components, *, n_iter=None, random_state=None):
     if op.sparse:
         G = (op._At.astype(np.float64) @ op._A.astype(np.float64)).toarray()
     else:
-        G = (op._A.T @ op._A).astype(np.float64)
+        # float32 stays float32: the eigenvectors only need to span the right
+        # subspace; the singular values come from Rayleigh quotients below
+        G = op._A.T @ op._A
     if 4 * k < M:  # a few eigenvectors: bisection + inverse iteration is cheaper
         _, V = scipy.linalg.eigh(G, subset_by_index=[M - k, M - 1], check_finite=False)
     else:

@@ -1,0 +1,1 @@
+"""veob benchmarks (pytest-benchmark); run ``pytest benchmarks/`` (``--quick`` for a smoke run)."""
