@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -94,3 +96,51 @@ def record_ratio(benchmark, peer_name, peer_median):
     benchmark.extra_info["peer_median"] = peer_median
     benchmark.extra_info["ratio"] = peer_median / own if own > 0 else float("inf")
     return benchmark.extra_info["ratio"]
+
+
+def child_peak_rss_gb(code):
+    """Run ``code`` in a child Python process; return (RSS at ``mark()``, peak RSS) in GB.
+
+    ``code`` may call ``mark()`` once its inputs are loaded, so the report can
+    separate the input's own memory from the peak of the computation.
+    """
+    script = (
+        "import resource\n"
+        "def mark():\n"
+        "    print('mark', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n"
+        + code
+        + "\nprint('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise RuntimeError(f"child process failed:\n{proc.stderr[-2000:]}")
+    values = dict(line.split() for line in proc.stdout.splitlines() if line.startswith(("mark", "peak")))
+    mark = int(values.get("mark", 0)) / 1024**2
+    return mark, int(values["peak"]) / 1024**2
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Record BLAS, thread counts and library versions in the saved JSON."""
+    import numba
+    import numpy
+    import scipy
+    import sklearn
+
+    import veob
+
+    machine_info["veob"] = veob.__version__
+    machine_info["numpy"] = numpy.__version__
+    machine_info["scipy"] = scipy.__version__
+    machine_info["sklearn"] = sklearn.__version__
+    machine_info["numba"] = numba.__version__
+    machine_info["cpu_count"] = os.cpu_count()
+    try:
+        from threadpoolctl import threadpool_info
+
+        machine_info["blas"] = [
+            f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')}, {lib.get('num_threads')} threads)"
+            for lib in threadpool_info() if lib.get("user_api") == "blas"
+        ]
+    except ImportError:  # pragma: no cover
+        pass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +9,7 @@ import pytest
 import veob
 
 from ._data import context_like, exact_singular_values, max_rel_error, mnist_pixels, planted_dense
-from .conftest import record_ratio, time_peer
+from .conftest import child_peak_rss_gb, record_ratio, time_peer
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +88,7 @@ def test_svd_sparse_context_shape_vs_truncated_svd(run, benchmark, quick):
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/X.npz"
             sp.save_npz(path, X, compressed=False)
-            loaded, peak = _peak_rss_gb(
+            loaded, peak = child_peak_rss_gb(
                 f"import scipy.sparse as sp, veob; X = sp.load_npz({path!r}).tocsr(); mark()\n"
                 "veob.svd(X, 200, solver='randomized', n_iter=5, random_state=0)"
             )
@@ -128,17 +126,3 @@ def test_incremental_svd_mnist(run, benchmark, mnist, quick):
     peer, _ = time_peer(lambda: IncrementalPCA(30, batch_size=batch).fit(X), rounds=1)
     record_ratio(benchmark, "sklearn.decomposition.IncrementalPCA (centred)", peer)
     assert benchmark.extra_info["rel_error"] <= 1e-3
-
-
-def _peak_rss_gb(code):
-    """(RSS at ``mark()``, peak RSS) in GB of a child Python process running ``code``."""
-    script = (
-        "import resource\n"
-        "def mark():\n"
-        "    print('mark', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-        + code
-        + "\nprint('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    values = dict(line.split() for line in proc.stdout.splitlines() if line.startswith(("mark", "peak")))
-    return int(values["mark"]) / 1024**2, int(values["peak"]) / 1024**2

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_int
 from ._embedder import _frobenius_sq
+from ._solvers import top_eigh
 from ._svd import svd_flip
 
 __all__ = ["IncrementalSVD"]
@@ -188,7 +189,7 @@ def _stack_svd(F, B, rank):
         G[:r, r:] = BF.T
         G[r:, :r] = BF
         G[r:, r:] = BB
-        _, W = _top_eigh(G, rank)
+        _, W = top_eigh(G, rank)
         # rows of S' V'^T = W^T M  (W^T M = U'^T M = S' V'^T)
         top = W[:r].T @ F
         bottom = (B.T @ W[r:]).T if sparse else W[r:].T @ B
@@ -197,17 +198,6 @@ def _stack_svd(F, B, rank):
     Bd = B.toarray() if sparse else B
     G = F.T @ F
     G += Bd.T @ Bd  # in the batch dtype (float32 stays float32), accumulated in float64
-    evals, V = _top_eigh(G, rank)
+    evals, V = top_eigh(G, rank)
     return (V * np.sqrt(np.clip(evals, 0.0, None))).T
 
-
-def _top_eigh(G, rank):
-    """Top ``rank`` eigenpairs of symmetric G, descending."""
-    M = G.shape[0]
-    rank = min(rank, M)
-    if 4 * rank < M:
-        evals, V = scipy.linalg.eigh(G, subset_by_index=[M - rank, M - 1], check_finite=False)
-    else:
-        evals, V = scipy.linalg.eigh(G, check_finite=False, driver="evd")
-        evals, V = evals[M - rank:], V[:, M - rank:]
-    return evals[::-1], V[:, ::-1]

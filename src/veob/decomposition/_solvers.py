@@ -107,31 +107,60 @@ def _orthonormalize(Q, *, passes=1):
     return Q
 
 
-def _rayleigh_ritz(op, V, Y=None, H=None):
-    """Best rank-l factorisation of ``A`` within the right subspace ``V``.
+def top_eigh(G, k):
+    """Top ``k`` eigenpairs of the symmetric matrix G, in descending order.
 
-    With ``Y = A V`` (tall, nearly orthogonal columns), the small Gram
-    ``Y^T Y = W diag(s^2) W^T`` gives ``U = Y W / s`` and right vectors
-    ``V W``. Because the columns of Y are nearly orthogonal, rounding errors
-    in ``Y^T Y`` scale with ``s_i s_j``, not ``s_1^2``: every singular value
-    is accurate relative to itself (not to the largest).
+    A few eigenvectors (``4 k < M``) come from bisection and inverse
+    iteration (LAPACK ``syevr`` with an index range), many from the
+    divide-and-conquer ``syevd`` of the whole matrix.
     """
-    if Y is None:
-        Y = op.matmul(V)
-        H = (Y.T @ Y).astype(np.float64)
-    evals, W = scipy.linalg.eigh(H)
-    order = np.argsort(evals)[::-1]
-    evals, W = evals[order], W[:, order]
-    s = np.sqrt(np.clip(evals, 0.0, None))
-    Wd = W.astype(Y.dtype)
-    U = Y @ Wd
-    tiny = s <= s[0] * np.finfo(Y.dtype).eps * max(op.shape)
-    scale = np.where(tiny, 1.0, s)
-    U /= scale.astype(Y.dtype)
+    M = G.shape[0]
+    k = min(k, M)
+    if 4 * k < M:
+        evals, V = scipy.linalg.eigh(G, subset_by_index=[M - k, M - 1], check_finite=False)
+    else:
+        evals, V = scipy.linalg.eigh(G, check_finite=False, driver="evd")
+        evals, V = evals[M - k:], V[:, M - k:]
+    return evals[::-1], V[:, ::-1]
+
+
+def project_factors(Y, V, shape):
+    """Singular triplets of ``A`` restricted to the right subspace ``V``.
+
+    ``Y = A V`` for an orthonormal ``V`` (M x l). With ``H = Y^T Y``: when
+    the columns of Y are orthogonal to working precision (V already holds
+    singular vectors, as from the Gram eigenproblem), the singular values
+    are the column norms of Y -- Rayleigh quotients, accurate relative to
+    themselves -- and ``U = Y / s``. Otherwise a Rayleigh-Ritz step:
+    ``H = W diag(s^2) W^T``, ``U = Y W / s``, right vectors ``V W``. Rounding
+    errors in H scale with ``s_i s_j`` (not ``s_1^2``) because the columns of
+    Y are nearly orthogonal, so every singular value stays accurate
+    relative to itself. Y is overwritten. Returns ``(U, s, Vt)`` sorted
+    descending, s in float64.
+    """
+    H = (Y.T @ Y).astype(np.float64)
+    s = np.sqrt(np.clip(np.diag(H), 0.0, None))
+    scale = np.where(s > 0, s, 1.0)
+    coupling = np.abs(H) / np.outer(scale, scale)
+    np.fill_diagonal(coupling, 0.0)
+    tol = 1e-4 if Y.dtype == np.float32 else 1e-10
+    if coupling.max(initial=0.0) > tol:
+        evals, W = scipy.linalg.eigh(H, check_finite=False)
+        W = W[:, ::-1]
+        s = np.sqrt(np.clip(evals[::-1], 0.0, None))
+        U = Y @ W.astype(Y.dtype)
+        V = (V.astype(np.float64) @ W).astype(Y.dtype)
+    else:
+        order = np.argsort(s, kind="stable")[::-1]
+        if np.array_equal(order, np.arange(len(s))):
+            U = Y
+        else:
+            s, U, V = s[order], Y[:, order], V[:, order]
+    tiny = s <= s[0] * np.finfo(Y.dtype).eps * max(shape) if s.size else s
+    U /= np.where(tiny, 1.0, s).astype(U.dtype)
     if tiny.any():
         U[:, tiny] = _complete_basis(U[:, ~tiny], int(tiny.sum()))
-    Vout = V.astype(np.float64) @ W
-    return U, s, Vout.T.astype(Y.dtype)
+    return U, s, np.ascontiguousarray(V.T)
 
 
 def _complete_basis(U, n_extra):
@@ -194,33 +223,8 @@ def gram_svd(X, n_components, *, n_iter=None, random_state=None):
         # float32 stays float32: the eigenvectors only need to span the right
         # subspace; the singular values come from Rayleigh quotients below
         G = op._A.T @ op._A
-    if 4 * k < M:  # a few eigenvectors: bisection + inverse iteration is cheaper
-        _, V = scipy.linalg.eigh(G, subset_by_index=[M - k, M - 1], check_finite=False)
-    else:
-        _, V = scipy.linalg.eigh(G, check_finite=False, driver="evd")
-        V = V[:, M - k:]
-    V = np.ascontiguousarray(V[:, ::-1], dtype=op.dtype)
-    Y = op.matmul(V)
-    H = (Y.T @ Y).astype(np.float64)
-    s = np.sqrt(np.clip(np.diag(H), 0.0, None))
-    scale = np.where(s > 0, s, 1.0)
-    coupling = np.abs(H) / np.outer(scale, scale)
-    np.fill_diagonal(coupling, 0.0)
-    tol = 1e-4 if op.dtype == np.float32 else 1e-10
-    if coupling.max(initial=0.0) > tol:
-        U, s, Vt = _rayleigh_ritz(op, V, Y=Y, H=H)
-    else:
-        order = np.argsort(s, kind="stable")[::-1]
-        if np.array_equal(order, np.arange(k)):
-            U = Y
-            U /= scale.astype(Y.dtype)
-        else:
-            s, U = s[order], Y[:, order] / scale[order].astype(Y.dtype)
-            V = V[:, order]
-        tiny = s <= s[0] * np.finfo(Y.dtype).eps * max(op.shape)
-        if tiny.any():
-            U[:, tiny] = _complete_basis(U[:, ~tiny], int(tiny.sum()))
-        Vt = V.T
+    V = np.ascontiguousarray(top_eigh(G, k)[1], dtype=op.dtype)
+    U, s, Vt = project_factors(op.matmul(V), V, op.shape)
     return _finish(U, s.astype(op.dtype), Vt, k, transposed)
 
 
@@ -230,7 +234,8 @@ def randomized_svd(X, n_components, *, n_iter="auto", random_state=None):
     Works on the tall orientation ``A`` (N x M, N >= M). The sketch lives on
     the small side: ``V <- orth(A^T (A V))`` repeated ``n_iter`` times from a
     Gaussian start, each step orthonormalised by Cholesky-QR of the M x l
-    block (never a QR of the tall N x l block), then :func:`_rayleigh_ritz`.
+    block (never a QR of the tall N x l block), then the Rayleigh-Ritz step
+    of :func:`project_factors`.
     """
     from .._validation import check_random_state
 
@@ -244,7 +249,7 @@ def randomized_svd(X, n_components, *, n_iter="auto", random_state=None):
     V = rng.standard_normal((M, l)).astype(op.dtype)
     for i in range(n_iter + 1):
         V = _orthonormalize(op.rmatmul(op.matmul(V)), passes=2 if i == n_iter else 1)
-    U, s, Vt = _rayleigh_ritz(op, V)
+    U, s, Vt = project_factors(op.matmul(V), V, op.shape)
     return _finish(U, s, Vt, k, transposed)
 
 
@@ -294,6 +299,14 @@ register_solver("gram", gram_svd)
 register_solver("randomized", randomized_svd)
 register_solver("arpack", arpack_svd)
 register_solver("fbpca", fbpca_svd, requires=("fbpca",), extra="fbpca")
+for _name in ("auto", "gram", "tsqr", "randomized"):
+    register_solver(
+        "dask" if _name == "auto" else f"dask-{_name}",
+        f"veob.decomposition._dask:dask_{_name}_svd",
+        requires=("dask.array",),
+        extra="dask",
+        validates_input=True,
+    )
 
 
 # ---------------------------------------------------------------- auto rule

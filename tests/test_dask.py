@@ -1,0 +1,78 @@
+"""The Dask solvers: blockwise SVD of dask arrays, memmaps and NumPy arrays."""
+
+import numpy as np
+import pytest
+
+from veob import SVDEmbedder, svd
+
+da = pytest.importorskip("dask.array", reason="the dask solvers need dask: pip install 'veob[dask]'")
+
+METHODS = ["dask", "dask-gram", "dask-tsqr", "dask-randomized"]
+
+
+def decaying(n, m, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, m)) * np.geomspace(10, 0.1, m)).astype(dtype)
+
+
+@pytest.mark.parametrize("solver", METHODS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dask_solvers_match_in_memory(solver, dtype):
+    X = decaying(3000, 40, dtype=dtype)
+    U0, s0, Vt0 = svd(X, 6, solver="exact")
+    U, s, Vt = svd(da.from_array(X, chunks=(700, 40)), 6, solver=solver, random_state=0)
+    assert U.dtype == s.dtype == Vt.dtype == dtype
+    assert isinstance(U, np.ndarray) and U.shape == (3000, 6) and Vt.shape == (6, 40)
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    assert np.allclose(s, s0, rtol=rtol)
+    vector_atol = 1e-5 if solver == "dask-randomized" and dtype == np.float64 else 100 * rtol
+    assert np.allclose(Vt, Vt0, atol=vector_atol)  # same sign convention
+    assert np.allclose(U.T @ U, np.eye(6), atol=100 * rtol)
+
+
+def test_wide_numpy_and_memmap_inputs(tmp_path):
+    X = decaying(2500, 30, seed=1)
+    s0 = np.linalg.svd(X.astype(np.float64), compute_uv=False)[:4]
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    memmap = np.load(path, mmap_mode="r")
+    for inp in (X, memmap, da.from_array(X.T, chunks=(30, 600))):
+        U, s, Vt = svd(inp, 4, solver="dask")
+        assert np.allclose(s, s0, rtol=1e-4)
+    assert U.shape == (30, 4) and Vt.shape == (4, 2500)
+
+
+def test_seeded_randomized_is_deterministic():
+    X = da.from_array(decaying(2000, 60, seed=2), chunks=(500, 60))
+    a = svd(X, 5, solver="dask-randomized", random_state=3)
+    b = svd(X, 5, solver="dask-randomized", random_state=3)
+    for x, y in zip(a, b):
+        assert np.array_equal(x, y)
+
+
+def test_local_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    X = decaying(4000, 50, seed=4)
+    s0 = np.linalg.svd(X.astype(np.float64), compute_uv=False)[:5]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None, local_directory=str(tmp_path)) as cluster:
+        with distributed.Client(cluster) as client:
+            arr = client.persist(da.from_array(X, chunks=(1000, 50)))
+            U, s, Vt = svd(arr, 5, solver="dask")
+            emb = SVDEmbedder(5, solver="dask").fit(X)
+    assert np.allclose(s, s0, rtol=1e-4)
+    assert np.allclose(emb.singular_values_, s0, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "X, k, kwargs, exc, match",
+    [
+        (np.ones((10, 4)), 5, {}, ValueError, r"n_components=5 must lie in \[1, min"),
+        (np.ones((10, 4)), 0, {}, ValueError, "n_components=0"),
+        (np.ones(10), 1, {}, ValueError, "2-D"),
+        (np.array([[1.0, np.nan], [1.0, 2.0]]), 1, {}, ValueError, "NaN or infinity"),
+    ],
+)
+def test_bad_input(X, k, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        svd(X, k, solver="dask", **kwargs)
