@@ -76,3 +76,28 @@ def test_local_cluster(tmp_path):
 def test_bad_input(X, k, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         svd(X, k, solver="dask", **kwargs)
+
+
+def test_embedder_out_of_core_and_blockwise_certificate(tmp_path):
+    from veob import svd_error
+
+    X = decaying(3000, 25, seed=5)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    memmap = np.load(path, mmap_mode="r")
+    ref = SVDEmbedder(4).fit(X)
+    lazy = da.from_array(X, chunks=(800, 25))
+    for model, data in ((SVDEmbedder(4), lazy), (SVDEmbedder(4, solver="dask"), memmap),
+                        (SVDEmbedder(4, solver="dask-tsqr", center=True), lazy)):
+        model.fit(data)
+        assert model.n_features_in_ == 25
+        if not model.center:
+            assert np.allclose(model.singular_values_, ref.singular_values_, rtol=1e-4)
+            assert np.allclose(model.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-4)
+        assert np.allclose(model.transform(lazy), model.transform(X), atol=1e-3)
+    with pytest.raises(ValueError, match="energy fraction is not supported"):
+        SVDEmbedder(0.9, solver="dask").fit(lazy)
+    U, s, Vt = svd(memmap, 4, solver="dask")
+    in_memory = svd_error(X, U, s, Vt, random_state=0)
+    assert svd_error(memmap, U, s, Vt, random_state=0) == pytest.approx(in_memory, rel=1e-6)
+    assert svd_error(lazy, U, s, Vt, random_state=0) == pytest.approx(in_memory, rel=1e-6)

@@ -21,7 +21,7 @@ import scipy.linalg
 from .._validation import check_random_state, float_dtype_for
 from ._solvers import _orthonormalize, _n_oversamples, project_factors, top_eigh
 
-__all__ = ["dask_svd", "as_dask_array", "chunk_rows"]
+__all__ = ["dask_svd", "dask_svd_error", "dask_energy", "as_dask_array", "chunk_rows", "is_out_of_core"]
 
 _MIN_CHUNK_BYTES = 32 << 20
 _MAX_CHUNK_BYTES = 256 << 20
@@ -94,13 +94,7 @@ def _compute(*values):
     """Compute on the active distributed client if any, else with threads."""
     import dask
 
-    try:
-        from distributed import get_client
-
-        get_client()
-        scheduler = None  # the client is the default scheduler
-    except (ImportError, ValueError):
-        scheduler = "threads"
+    scheduler = None if _distributed_client() is not None else "threads"
     return dask.compute(*values, scheduler=scheduler)
 
 
@@ -149,11 +143,31 @@ def _check_shape(A, k):
         raise ValueError(f"n_components={k} must lie in [1, min(n_samples={n}, n_features={m})={min(n, m)}]")
 
 
+def _distributed_client():
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _materialize(Y):
+    """A dask array as one NumPy array, written block by block (no concatenated copy)."""
+    import dask.array as da
+
+    if _distributed_client() is not None:
+        (out,) = _compute(Y)
+        return np.ascontiguousarray(out)
+    out = np.empty(Y.shape, dtype=Y.dtype)
+    da.store(Y, out, lock=False, scheduler="threads")
+    return out
+
+
 def _finish(A, V, k, transposed):
     """Y = A V on the cluster, then the small factorisation locally."""
-    Y = A.map_blocks(np.matmul, V, chunks=(A.chunks[0], (V.shape[1],)), dtype=A.dtype)
-    (Y,) = _compute(Y)
-    U, s, Vt = project_factors(np.ascontiguousarray(Y), V, A.shape)
+    Y = _materialize(A.map_blocks(np.matmul, V, chunks=(A.chunks[0], (V.shape[1],)), dtype=A.dtype))
+    U, s, Vt = project_factors(Y, V, A.shape)
     U, s, Vt = U[:, :k], s[:k].astype(A.dtype), Vt[:k]
     if transposed:
         U, Vt = Vt.T, U.T
@@ -270,3 +284,59 @@ dask_auto_svd = _solver("auto")
 dask_gram_svd = _solver("gram")
 dask_tsqr_svd = _solver("tsqr")
 dask_randomized_svd = _solver("randomized")
+
+
+def is_out_of_core(X):
+    """True for inputs the dask path handles without loading: dask arrays and memmaps."""
+    if isinstance(X, np.memmap):
+        return True
+    try:
+        import dask.array as da
+    except ImportError:
+        return False
+    return isinstance(X, da.Array)
+
+
+def _residual_block(block, U_block, s, Vt, v):
+    r = block @ v - U_block @ (s[:, None] * (Vt @ v))
+    return block.T @ r - Vt.T @ (s[:, None] * (U_block.T @ r))
+
+
+def dask_svd_error(X, U, s, Vt, *, n_iter=20, random_state=None):
+    """Blockwise power-method estimate of ``||X - U diag(s) Vt||_2`` (see ``svd_error``)."""
+    import dask
+
+    A = as_dask_array(X, dtype=np.float64)
+    U = np.asarray(U)
+    s = np.asarray(s, dtype=np.float64)
+    Vt = np.asarray(Vt, dtype=np.float64)
+    rng = check_random_state(random_state)
+    v = rng.standard_normal((A.shape[1], 1))
+    v /= np.linalg.norm(v)
+    starts = np.concatenate([[0], np.cumsum(A.chunks[0])])
+    blocks = A.to_delayed().ravel()
+    estimate = 0.0
+    for _ in range(n_iter):
+        parts = [dask.delayed(_residual_block)(b, U[starts[i]:starts[i + 1]].astype(np.float64), s, Vt, v)
+                 for i, b in enumerate(blocks)]
+        (w,) = _compute(_tree_sum(parts))
+        norm = float(np.linalg.norm(w))
+        if norm == 0.0:
+            return 0.0
+        estimate = np.sqrt(norm)
+        v = w / norm
+    return float(estimate)
+
+
+def _energy_block(block):
+    flat = block.reshape(-1).astype(np.float64)
+    return float(flat @ flat)
+
+
+def dask_energy(X):
+    """Squared Frobenius norm of X, one blockwise pass."""
+    import dask
+
+    A = as_dask_array(X)
+    (total,) = _compute(_tree_sum(dask.delayed(_energy_block)(b) for b in A.to_delayed().ravel()))
+    return float(total)

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._solvers import choose_solver
 from ._svd import _check_n_components, _check_n_iter, _svd
+from ._svd import svd as _svd_any
 
 __all__ = ["SVDEmbedder"]
 
@@ -24,6 +25,10 @@ def _frobenius_sq(X):
         chunk = data[start:start + step].astype(np.float64)
         total += float(chunk @ chunk)
     return total
+
+
+def _is_dask_array(X):
+    return (type(X).__module__ or "").startswith("dask.")
 
 
 class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -40,6 +45,9 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     center : bool, default=False
         Subtract the column means first (then this is PCA). The paper does
         not centre; dense input only.
+
+        Dask arrays (any solver "auto") and memmaps (with ``solver="dask"``)
+        are fitted block by block without being loaded.
     n_iter : int or "auto", default="auto"
         Power iterations of randomized solvers.
     random_state : int, RandomState instance or None, default=None
@@ -114,7 +122,41 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         U, s = self._fit(X)
         return U * s
 
+    def _dask_solver(self, X):
+        """The blockwise solver to use for X, or None for the in-memory path."""
+        from ._solvers import get_solver
+
+        if isinstance(self.solver, str) and self.solver != "auto":
+            return self.solver if get_solver(self.solver).validates_input else None
+        return "dask" if _is_dask_array(X) else None
+
+    def _fit_out_of_core(self, X, solver):
+        """Fit on a dask array or memmap without loading it (dask solvers)."""
+        from ._dask import as_dask_array, dask_energy
+
+        A = as_dask_array(X)
+        if A.ndim != 2:
+            raise ValueError(f"X must be 2-D; got shape {A.shape}")
+        self.n_features_in_ = int(A.shape[1])
+        k = self._resolve_k(A.shape)
+        if isinstance(k, float):
+            raise ValueError(
+                f"n_components={k!r}: an energy fraction is not supported with solver={solver!r}; pass an int"
+            )
+        if self.center:
+            self.mean_ = np.asarray(A.mean(axis=0).compute())
+            A = A - self.mean_.astype(A.dtype)
+        else:
+            self.mean_ = None
+        total = dask_energy(A)
+        U, s, Vt = _svd_any(A, k, solver=solver, n_iter=self.n_iter, random_state=self.random_state)
+        return U, s, Vt, total, solver
+
     def _fit(self, X):
+        solver = self._dask_solver(X)
+        if solver is not None:
+            U, s, Vt, total, solver = self._fit_out_of_core(X, solver)
+            return self._set_fitted(U, s, Vt, total, solver)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
         k = self._resolve_k(X.shape)
         _check_n_iter(self.n_iter)
@@ -137,6 +179,9 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if solver == "auto":
                 solver = choose_solver(X.shape, k, sparse=sp.issparse(X), n_iter=self.n_iter)
             U, s, Vt = _svd(X, k, solver, self.n_iter, self.random_state)
+        return self._set_fitted(U, s, Vt, total, solver)
+
+    def _set_fitted(self, U, s, Vt, total, solver):
         self.components_ = Vt
         self.singular_values_ = s
         self.explained_variance_ratio_ = (s.astype(np.float64) ** 2 / total if total > 0 else
@@ -163,8 +208,19 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             k = min(M, 2 * k)
 
     def transform(self, X):
-        """Embed rows: ``(X - mean_) @ components_.T``."""
+        """Embed rows: ``(X - mean_) @ components_.T``.
+
+        Dask arrays are embedded block by block (the result is a NumPy array).
+        """
         check_is_fitted(self)
+        if _is_dask_array(X):
+            from ._dask import _materialize, as_dask_array
+
+            A = as_dask_array(X, dtype=self.components_.dtype)
+            if A.ndim != 2 or A.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has shape {A.shape}; expected (n_samples, {self.n_features_in_})")
+            P = _materialize(A @ self.components_.T)
+            return P - self.mean_ @ self.components_.T if self.mean_ is not None else P
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=False)
         P = X @ self.components_.T
         if self.mean_ is not None:

@@ -148,7 +148,11 @@ def project_factors(Y, V, shape):
         evals, W = scipy.linalg.eigh(H, check_finite=False)
         W = W[:, ::-1]
         s = np.sqrt(np.clip(evals[::-1], 0.0, None))
-        U = Y @ W.astype(Y.dtype)
+        Wd = W.astype(Y.dtype)
+        step = max(1, (1 << 24) // max(1, Y.shape[1]))
+        for start in range(0, Y.shape[0], step):  # in place, a block of rows at a time
+            Y[start:start + step] = Y[start:start + step] @ Wd
+        U = Y
         V = (V.astype(np.float64) @ W).astype(Y.dtype)
     else:
         order = np.argsort(s, kind="stable")[::-1]

@@ -164,6 +164,14 @@ def svd(X, n_components, *, solver="auto", n_iter="auto", random_state=None):
     return _svd(X, k, solver, n_iter, random_state)
 
 
+def _out_of_core(X):
+    """dask arrays and memmaps go through the blockwise (dask) code paths."""
+    if isinstance(X, np.memmap):
+        return True
+    module = type(X).__module__ or ""
+    return module.startswith("dask.")
+
+
 def svd_error(X, U, s, Vt, *, n_iter=20, random_state=None):
     r"""Estimate the spectral norm of the residual ``X - U diag(s) Vt``.
 
@@ -192,7 +200,8 @@ def svd_error(X, U, s, Vt, *, n_iter=20, random_state=None):
     Power method on :math:`R^T R` with :math:`R = X - U S V^T` applied
     implicitly (``R v = X v - U (s * (Vt v))``), never formed; this is the
     accuracy certificate of fbpca's ``diffsnorm`` (Halko et al. 2011,
-    section 4.3). Computed in float64.
+    section 4.3). Computed in float64. Dask arrays and ``np.memmap`` inputs
+    are processed block by block (one pass over the data per iteration).
 
     Examples
     --------
@@ -204,6 +213,11 @@ def svd_error(X, U, s, Vt, *, n_iter=20, random_state=None):
     >>> bool(abs(svd_error(X, U, s, Vt, random_state=0) - s_all[10]) < 1e-3 * s_all[10])
     True
     """
+    if _out_of_core(X):
+        from ._dask import dask_svd_error
+
+        n_iter = check_int(n_iter, "n_iter", low=1)
+        return dask_svd_error(X, U, s, Vt, n_iter=n_iter, random_state=random_state)
     X = check_matrix(X, "X")
     U = np.asarray(U, dtype=np.float64)
     s = np.asarray(s, dtype=np.float64)
