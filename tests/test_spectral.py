@@ -219,3 +219,82 @@ def test_dct2_transformer_round_trip():
     assert len(low.get_feature_names_out()) == 9
     with pytest.raises(ValueError, match="holds 25 values, but X has 36 features"):
         DCT2Transformer((5, 5)).fit(X)
+
+
+# ------------------------------------------------------ TrajectoryTransformer
+
+from veob.spectral import TrajectoryTransformer  # noqa: E402
+from veob.spectral._reference import length_normalized_dct_reference  # noqa: E402
+from veob.spectral._trajectory import _normalise, _point_features  # noqa: E402
+
+
+def _strokes(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        L = int(rng.integers(2, 40))
+        out.append(np.cumsum(rng.standard_normal((L, 2)), axis=0) * 10 + 50)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["dct2", "paper"])
+@pytest.mark.parametrize("features", [("xy",), ("xy", "direction"), ("xy", "direction", "curvature")])
+def test_trajectory_transform_matches_direct_loop(kind, features):
+    strokes = [s for s in _strokes() if len(s) > 4]
+    got = TrajectoryTransformer(n_freqs=4, kind=kind, features=features).fit_transform(strokes)
+    per_point = [_point_features(_normalise(s), features) for s in strokes]
+    ref = length_normalized_dct_reference(per_point, 4, kind)
+    assert got.shape == (len(strokes), 4 * 2 * len(features))
+    assert np.allclose(got, ref)
+
+
+def test_trajectory_invariance_to_translation_and_scale():
+    strokes = _strokes()
+    tt = TrajectoryTransformer(features=("xy", "direction", "curvature")).fit(strokes)
+    moved = [s * 3.5 - 17.0 for s in strokes]
+    assert np.allclose(tt.transform(strokes), tt.transform(moved))
+
+
+def test_trajectory_ragged_equals_padded_and_flat():
+    rng = np.random.default_rng(1)
+    cube = rng.random((5, 8, 2)) * 100
+    tt = TrajectoryTransformer().fit(cube)
+    as_list = tt.transform(list(cube))
+    assert np.allclose(tt.transform(cube), as_list)
+    flat = TrajectoryTransformer().fit(cube.reshape(5, 16))
+    assert np.allclose(flat.transform(cube.reshape(5, 16)), as_list)
+
+
+def test_trajectory_resampling_makes_length_irrelevant():
+    strokes = _strokes(seed=2)
+    tt = TrajectoryTransformer(resample=32).fit(strokes)
+    dense = []
+    for s in strokes:  # three points inserted on every segment: the same polyline
+        t = np.unique(np.concatenate([np.arange(len(s)), np.arange(len(s) - 1) + 0.25,
+                                      np.arange(len(s) - 1) + 0.5, np.arange(len(s) - 1) + 0.8]))
+        dense.append(np.column_stack([np.interp(t, np.arange(len(s)), s[:, j]) for j in range(2)]))
+    assert np.allclose(tt.transform(strokes), tt.transform(dense), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "trajectories, match",
+    [
+        ([np.ones((5, 2)), np.ones((1, 2))], r"X\[1\] has 1 point\(s\); at least 2 are required"),
+        ([np.ones((5, 2)), np.array([[0.0, 1.0], [np.nan, 2.0]])], r"X\[1\] contains NaN"),
+        ([np.ones((5, 3))], r"X\[0\] has shape \(5, 3\); expected \(length, 2\)"),
+        ([], "empty"),
+        (np.ones((4, 5)), "even number of columns"),
+    ],
+)
+def test_trajectory_bad_input(trajectories, match):
+    with pytest.raises(ValueError, match=match):
+        TrajectoryTransformer().fit_transform(trajectories)
+
+
+def test_trajectory_bad_parameters():
+    with pytest.raises(ValueError, match="features="):
+        TrajectoryTransformer(features=("xy", "speed")).fit([np.ones((3, 2))])
+    with pytest.raises(ValueError, match="kind="):
+        TrajectoryTransformer(kind="dct3").fit([np.ones((3, 2))])
+    with pytest.raises(ValueError, match="resample=1 must be >= 2"):
+        TrajectoryTransformer(resample=1).fit([np.ones((3, 2))])

@@ -12,10 +12,19 @@ fixed-size vectors with cosine bases (paper section 4).
    symbol_spectra      -- integer symbol sequences -> sparse CSR spectra
    dct2                -- separable 2-D DCT-II, full or low-pass block only
    DCT2Transformer     -- dct2 as a scikit-learn transformer on flat rows
+   TrajectoryTransformer -- pen trajectories of any length -> fixed spectral vectors
 """
 
 from ._basis import cosine_basis
 from ._dct import DCT2Transformer, dct2
+from ._trajectory import TrajectoryTransformer
 from ._transform import spectral_transform, symbol_spectra
 
-__all__ = ["DCT2Transformer", "cosine_basis", "dct2", "spectral_transform", "symbol_spectra"]
+__all__ = [
+    "DCT2Transformer",
+    "TrajectoryTransformer",
+    "cosine_basis",
+    "dct2",
+    "spectral_transform",
+    "symbol_spectra",
+]

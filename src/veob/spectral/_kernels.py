@@ -78,3 +78,32 @@ def symbol_spectra_fill(symbols, offsets, table, n_symbols, indptr, indices, dat
                 indices[pos] = m * n_symbols + seq[order[group_start[g]]]
                 data[pos] = total
                 pos += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def length_normalized_dct_kernel(values, offsets, n_freqs, paper, out):
+    """Per-sequence cosine transform with the basis length N = sequence length.
+
+    out[i, m*d + j] = (1 / L) * sum_k c(m, k; L) * values[offsets[i] + k, j] with
+    c the orthonormal DCT-II shape (paper=False: sqrt(2) cos(pi m (2k+1) / 2L),
+    1 for m = 0) or the paper's basis (paper=True: cos(pi (L - 1 - m) k / (L - 1)),
+    highest frequency first). Sequences have at least 2 points.
+    """
+    n_seq = offsets.shape[0] - 1
+    d = values.shape[1]
+    for i in prange(n_seq):
+        start = offsets[i]
+        length = offsets[i + 1] - start
+        inv = 1.0 / length
+        for m in range(n_freqs):
+            base = m * d
+            for k in range(length):
+                if paper:
+                    c = np.cos(np.pi * (length - 1 - m) * k / (length - 1))
+                elif m == 0:
+                    c = 1.0
+                else:
+                    c = np.sqrt(2.0) * np.cos(np.pi * m * (2 * k + 1) / (2.0 * length))
+                c *= inv
+                for j in range(d):
+                    out[i, base + j] += c * values[start + k, j]

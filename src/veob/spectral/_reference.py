@@ -27,3 +27,19 @@ def symbol_spectra_reference(sequences, n_symbols, n_points, n_freqs, kind):
         onehot[np.arange(len(seq)), seq] = 1.0
         onehots.append(onehot)
     return sp.csr_matrix(spectral_transform_reference(onehots, n_points, n_freqs, kind))
+
+
+def length_normalized_dct_reference(sequences, n_freqs, kind):
+    """Per-sequence transform with N = len(sequence), divided by the length."""
+    d = sequences[0].shape[1]
+    out = np.zeros((len(sequences), n_freqs * d))
+    for i, seq in enumerate(sequences):
+        L = len(seq)
+        for m in range(n_freqs):
+            for k in range(L):
+                if kind == "paper":
+                    c = np.cos(np.pi * (L - 1 - m) * k / (L - 1))
+                else:
+                    c = 1.0 if m == 0 else np.sqrt(2.0) * np.cos(np.pi * m * (2 * k + 1) / (2 * L))
+                out[i, m * d:(m + 1) * d] += c * seq[k] / L
+    return out
