@@ -10,11 +10,17 @@ Spectral transforms (:mod:`veob.spectral`)
     cosine_basis, spectral_transform, symbol_spectra, dct2, DCT2Transformer
 Decompositions (:mod:`veob.decomposition`)
     svd, svd_error, svd_flip, SVDEmbedder, IncrementalSVD, plot_singular_values
+Saving models
+    save, load (one file: arrays + JSON parameters, never pickle)
+
+Subpackages imported on demand: :mod:`veob.datasets` (loaders),
+:mod:`veob.store` (Chroma), :mod:`veob.plotting` (report figures).
 
 ``import veob`` imports no optional dependency (spacy, chromadb, dask,
 fbpca, pillow, matplotlib); features that need one import it on first use.
 """
 
+from ._io import load, save
 from ._version import __version__
 from .decomposition import (
     IncrementalSVD,
@@ -33,7 +39,9 @@ __all__ = [
     "__version__",
     "cosine_basis",
     "dct2",
+    "load",
     "plot_singular_values",
+    "save",
     "spectral_transform",
     "svd",
     "svd_error",

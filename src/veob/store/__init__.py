@@ -1,0 +1,20 @@
+"""
+Vector stores (:mod:`veob.store`)
+=================================
+
+An embedded Chroma store that works offline: vectors are always computed by
+veob and passed explicitly, ingest is batched and idempotent (re-running a
+killed ingest leaves one copy of every vector). Needs ``pip install
+'veob[chroma]'``; chromadb is imported when a store is created.
+
+.. autosummary::
+
+   ChromaStore     -- persistent (folder) or in-memory Chroma client
+   Hit             -- (id, document, distance, metadata) of a query result
+   Record          -- (id, document, metadata, embedding) of a stored vector
+   CollectionInfo  -- (name, count, dimension, distance) of a collection
+"""
+
+from ._chroma import ChromaStore, CollectionInfo, Hit, Record
+
+__all__ = ["ChromaStore", "CollectionInfo", "Hit", "Record"]
