@@ -10,6 +10,8 @@ Spectral transforms (:mod:`veob.spectral`)
     cosine_basis, spectral_transform, symbol_spectra, dct2, DCT2Transformer
 Decompositions (:mod:`veob.decomposition`)
     svd, svd_error, svd_flip, SVDEmbedder, IncrementalSVD, plot_singular_values
+Partitions and search (:mod:`veob.partition`)
+    VoronoiPartition, CellIndex
 Saving models
     save, load (one file: arrays + JSON parameters, never pickle)
 
@@ -30,12 +32,15 @@ from .decomposition import (
     svd_error,
     svd_flip,
 )
+from .partition import CellIndex, VoronoiPartition
 from .spectral import DCT2Transformer, cosine_basis, dct2, spectral_transform, symbol_spectra
 
 __all__ = [
+    "CellIndex",
     "DCT2Transformer",
     "IncrementalSVD",
     "SVDEmbedder",
+    "VoronoiPartition",
     "__version__",
     "cosine_basis",
     "dct2",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["thread_limits", "effective_n_jobs"]
+__all__ = ["thread_limits", "effective_n_jobs", "jobs_for_work"]
+
+# below this many scalar operations a parallel kernel launch costs more than it saves
+# (the threads must all be scheduled at a barrier; on a loaded machine that is ms)
+SMALL_WORK = 1 << 18
 
 
 def effective_n_jobs(n_jobs) -> int:
@@ -48,3 +52,13 @@ def thread_limits(n_jobs=None, *, blas: bool = True):
             yield
     finally:
         numba.set_num_threads(previous)
+
+
+def jobs_for_work(n_jobs, work):
+    """``n_jobs``, or 1 thread when ``n_jobs`` is None and ``work`` is small.
+
+    ``work`` is a rough count of scalar operations of the kernels that follow.
+    """
+    if n_jobs is None and work < SMALL_WORK:
+        return 1
+    return n_jobs
