@@ -16,6 +16,7 @@ Saving models
     save, load (one file: arrays + JSON parameters, never pickle)
 
 Subpackages imported on demand: :mod:`veob.datasets` (loaders),
+:mod:`veob.text` (corpus preparation, word and sentence embedders),
 :mod:`veob.store` (Chroma), :mod:`veob.plotting` (report figures).
 
 ``import veob`` imports no optional dependency (spacy, chromadb, dask,

@@ -1,0 +1,103 @@
+"""Slow, obviously correct NumPy/Python twins of the numba kernels in ``_kernels``."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import FLAG_PUNCT, FLAG_STOP
+
+__all__ = ["context_sensitive", "cooccurrence", "csr_gram", "ppmi_dense", "sentence_spectra",
+           "sentencize", "word_positions"]
+
+
+def sentencize(chunks, text_offsets, chunk_ptr, tok_norm, tok_flags, max_tokens):
+    """Token lists of the kept sentences and their text index (spaCy's Sentencizer.predict)."""
+    sentences, sources = [], []
+    for t in range(len(text_offsets) - 1):
+        tokens = [r for q in range(text_offsets[t], text_offsets[t + 1])
+                  for r in range(chunk_ptr[chunks[q]], chunk_ptr[chunks[q] + 1])]
+        starts = [0] if tokens else []
+        seen = False
+        for i, r in enumerate(tokens):
+            stop = bool(tok_flags[r] & FLAG_STOP)
+            if seen and not tok_flags[r] & FLAG_PUNCT and not stop:
+                starts.append(i)
+                seen = False
+            elif stop:
+                seen = True
+        for a, b in zip(starts, starts[1:] + [len(tokens)]):
+            kept = [int(tok_norm[r]) for r in tokens[a:b] if tok_norm[r] >= 0]
+            if 1 <= len(kept) <= max_tokens:
+                sentences.append(kept)
+                sources.append(t)
+    return sentences, sources
+
+
+def context_sensitive(chunks, text_offsets, first_char, last_char, starts_special, ends_special, pair_table):
+    out = np.zeros(len(text_offsets) - 1, dtype=bool)
+    for t in range(len(text_offsets) - 1):
+        seq = chunks[text_offsets[t]:text_offsets[t + 1]]
+        for left, right in zip(seq[:-1], seq[1:]):
+            a, b = last_char[left], first_char[right]
+            if (ends_special[left] or starts_special[right]) and a < 128 and b < 128 and pair_table[a, b]:
+                out[t] = True
+    return out
+
+
+def word_positions(ids, n_words):
+    order = np.argsort(ids, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(ids, minlength=n_words))])
+    return ptr, order
+
+
+def cooccurrence(ids, offsets, n_words, window, weights, bags=2):
+    """The co-occurrence matrix from explicit (word, context, weight) triplets summed by scipy."""
+    ctx = ids
+    n_ctx = n_words
+    rows, cols, vals = [], [], []
+    for s in range(len(offsets) - 1):
+        a, b = offsets[s], offsets[s + 1]
+        for i in range(a, b):
+            for k in range(1, window + 1):
+                if i - k >= a:
+                    rows.append(ids[i])
+                    cols.append(ctx[i - k])
+                    vals.append(weights[k - 1])
+                if i + k < b:
+                    rows.append(ids[i])
+                    cols.append(ctx[i + k] + (n_ctx if bags == 2 else 0))
+                    vals.append(weights[k - 1])
+    X = sp.coo_matrix((vals, (rows, cols)), shape=(n_words, bags * n_ctx)).tocsr()
+    X.sum_duplicates()
+    return X
+
+
+def ppmi_dense(C, cds, shift):
+    C = np.asarray(C, dtype=np.float64)
+    row = C.sum(axis=1, keepdims=True)
+    col = C.sum(axis=0) ** cds
+    p_c = col / col.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(C / (row * p_c[None, :])) - np.log(shift)
+    pmi[~np.isfinite(pmi)] = 0.0
+    return np.maximum(pmi, 0.0)
+
+
+def sentence_spectra(ids, offsets, word_weights, coef, table):
+    """Explicit sequences of weighted word vectors times the basis table."""
+    n = len(offsets) - 1
+    n_freqs, d = coef.shape[1], table.shape[1]
+    out = np.zeros((n, n_freqs * d))
+    for s in range(n):
+        seq = ids[offsets[s]:offsets[s + 1]]
+        L = len(seq)
+        basis = coef[L if coef.shape[0] > 1 else 0][:, :L]
+        vecs = table[seq] * word_weights[seq][:, None]
+        out[s] = (basis @ vecs).reshape(-1)
+    return out
+
+
+def csr_gram(X):
+    D = X.toarray().astype(np.float64)
+    return D.T @ D
