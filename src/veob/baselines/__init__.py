@@ -1,0 +1,43 @@
+"""
+Baselines against the neural seeds (:mod:`veob.baselines`)
+===========================================================
+
+Backprop-free models built from veob parts, and runners that reproduce the
+seed notebooks' experiments with them.
+
+Text classification
+-------------------
+
+.. autosummary::
+
+   SentimentClassifier    -- NB n-gram scores + SVD embedding + closed-form ridge head
+
+IMDB protocol (the BiLSTM/GloVe seed notebook)
+----------------------------------------------
+
+.. autosummary::
+
+   run_imdb_protocol      -- experiments (a)-(e) and the default model, timed
+   format_imdb_table      -- the results beside the seed's, as Markdown
+   seed_validation_split  -- the seed's per-class random.Random(1337) 20 % split
+   IMDB_EXPERIMENTS       -- experiment id -> (setting, parameters, labelled reviews)
+   SEED_IMDB_RESULTS      -- the seed's reported test accuracies
+"""
+
+from ._imdb_protocol import (
+    IMDB_EXPERIMENTS,
+    SEED_IMDB_RESULTS,
+    format_imdb_table,
+    run_imdb_protocol,
+    seed_validation_split,
+)
+from ._sentiment import SentimentClassifier
+
+__all__ = [
+    "IMDB_EXPERIMENTS",
+    "SEED_IMDB_RESULTS",
+    "SentimentClassifier",
+    "format_imdb_table",
+    "run_imdb_protocol",
+    "seed_validation_split",
+]
