@@ -101,3 +101,16 @@ def test_embedder_out_of_core_and_blockwise_certificate(tmp_path):
     in_memory = svd_error(X, U, s, Vt, random_state=0)
     assert svd_error(memmap, U, s, Vt, random_state=0) == pytest.approx(in_memory, rel=1e-6)
     assert svd_error(lazy, U, s, Vt, random_state=0) == pytest.approx(in_memory, rel=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["dask", "dask-gram", "dask-randomized", "dask-tsqr"])
+def test_sparse_input_is_blocked_not_densified(solver):
+    import scipy.sparse as sp
+
+    core = sp.random(1500, 600, density=0.02, random_state=0, format="csr")
+    X = (sp.diags(np.geomspace(1, 1e-2, 1500)) @ core @ sp.diags(np.geomspace(1, 1e-2, 600))).tocsr()
+    s0 = svd(X, 5, solver="exact")[1]
+    for inp in (X, X.T.tocsr()):  # tall and wide
+        U, s, Vt = svd(inp, 5, solver=solver, random_state=0, n_iter=10)
+        assert np.allclose(s, s0, rtol=1e-5)
+        assert U.shape == (inp.shape[0], 5) and Vt.shape == (5, inp.shape[1])

@@ -1,4 +1,4 @@
-"""SVD of arrays that live on disk or on a Dask cluster.
+"""SVD of arrays that live on disk or on a Dask cluster (dense or sparse).
 
 Registered as the solvers ``"dask"``, ``"dask-gram"``, ``"dask-tsqr"`` and
 ``"dask-randomized"``; dask is imported only when one of them is used
@@ -17,6 +17,7 @@ import os
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 
 from .._validation import check_random_state, float_dtype_for
 from ._solvers import _orthonormalize, _n_oversamples, project_factors, top_eigh
@@ -109,14 +110,20 @@ def _tree_sum(parts):
 
 
 def _gram_block(block):
-    return (block.T @ block).astype(np.float64)
+    G = block.T @ block
+    return (G.toarray() if sp.issparse(G) else G).astype(np.float64)
 
 
 def _normal_block(block, V):
-    return (block.T @ (block @ V)).astype(np.float64)
+    return np.asarray(block.T @ (block @ V), dtype=np.float64)
+
+
+def _matmul(block, V):
+    return np.asarray(block @ V)
 
 
 def _r_factor(*blocks):
+    blocks = [b.toarray() if sp.issparse(b) else b for b in blocks]
     stacked = np.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
     return scipy.linalg.qr(stacked.astype(np.float64, copy=False), mode="r", check_finite=False)[0][: stacked.shape[1]]
 
@@ -125,6 +132,41 @@ def _check_finite_block(block):
     if not np.isfinite(block).all():
         raise ValueError("X contains NaN or infinity; remove or impute them")
     return block
+
+
+class _SparseShape:
+    """Shape and dtype of a sparse matrix held as a list of row blocks."""
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+
+def _sparse_blocks(X):
+    """(shape holder, CSR row blocks of the tall orientation, transposed flag).
+
+    Blocks are scattered to the workers once when a distributed client is
+    active, else wrapped as delayed objects for the threaded scheduler.
+    """
+    import dask
+
+    from .._validation import check_matrix
+
+    X = check_matrix(X, "X")  # finite, float32/float64, CSR or CSC
+    transposed = X.shape[0] < X.shape[1]
+    A = (X.T if transposed else X).tocsr()
+    n, m = A.shape
+    nnz_per_row = max(1.0, A.nnz / max(1, n))
+    rows = int(max(1, min(n, (_MAX_CHUNK_BYTES // 4) // int(nnz_per_row * (A.dtype.itemsize + 4) + 1))))
+    client = _distributed_client()
+    if client is not None:
+        rows = min(rows, max(1, -(-n // (4 * max(1, len(client.scheduler_info().get("workers", {})))))))
+    pieces = [A[start:start + rows] for start in range(0, n, rows)]
+    if client is not None:
+        blocks = client.scatter(pieces)
+    else:
+        blocks = [dask.delayed(piece) for piece in pieces]
+    return _SparseShape((n, m), A.dtype), blocks, transposed
 
 
 def _tall_dask(X):
@@ -164,9 +206,15 @@ def _materialize(Y):
     return out
 
 
-def _finish(A, V, k, transposed):
+def _finish(A, blocks, V, k, transposed):
     """Y = A V on the cluster, then the small factorisation locally."""
-    Y = _materialize(A.map_blocks(np.matmul, V, chunks=(A.chunks[0], (V.shape[1],)), dtype=A.dtype))
+    if isinstance(A, _SparseShape):
+        import dask
+
+        parts = _compute(*[dask.delayed(_matmul)(b, V) for b in blocks])
+        Y = np.ascontiguousarray(np.vstack(parts), dtype=A.dtype)
+    else:
+        Y = _materialize(A.map_blocks(np.matmul, V, chunks=(A.chunks[0], (V.shape[1],)), dtype=A.dtype))
     U, s, Vt = project_factors(Y, V, A.shape)
     U, s, Vt = U[:, :k], s[:k].astype(A.dtype), Vt[:k]
     if transposed:
@@ -179,8 +227,11 @@ def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None
 
     Parameters
     ----------
-    X : dask.array.Array, ndarray or np.memmap of shape (n_samples, n_features)
-        Finite numeric data; float32 stays float32.
+    X : dask.array.Array, ndarray, np.memmap or sparse matrix of shape (n_samples, n_features)
+        Finite numeric data; float32 stays float32. A scipy sparse matrix is
+        cut into CSR row blocks (scattered to the workers once when a
+        distributed client is active) and never densified, except per block
+        by ``method="tsqr"``.
     n_components : int
         Number k of singular triplets.
     method : {"auto", "gram", "tsqr", "randomized"}, default="auto"
@@ -238,17 +289,22 @@ def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None
 
     if method not in ("auto", "gram", "tsqr", "randomized"):
         raise ValueError(f"method={method!r} must be one of 'auto', 'gram', 'tsqr', 'randomized'")
-    A0 = as_dask_array(X)
-    if A0.dtype.kind != "f":
-        raise TypeError(f"X has dtype {A0.dtype}; expected numbers")
-    A0 = A0.map_blocks(_check_finite_block, dtype=A0.dtype)
-    A, transposed = _tall_dask(A0)
+    if sp.issparse(X):
+        A, blocks, transposed = _sparse_blocks(X)
+    else:
+        A0 = as_dask_array(X)
+        if A0.dtype.kind != "f":
+            raise TypeError(f"X has dtype {A0.dtype}; expected numbers")
+        A0 = A0.map_blocks(_check_finite_block, dtype=A0.dtype)
+        A, transposed = _tall_dask(A0)
+        blocks = None
     _check_shape(A, n_components)
     N, M = A.shape
     k = n_components
     if method == "auto":
         method = "gram" if M <= 4000 else "randomized"
-    blocks = A.to_delayed().ravel()
+    if blocks is None:
+        blocks = A.to_delayed().ravel()
     if method == "gram":
         (G,) = _compute(_tree_sum(dask.delayed(_gram_block)(b) for b in blocks))
         V = np.ascontiguousarray(top_eigh(G, k)[1], dtype=A.dtype)
@@ -268,7 +324,7 @@ def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None
         for i in range(int(n_iter) + 1):
             (Z,) = _compute(_tree_sum(dask.delayed(_normal_block)(b, V) for b in blocks))
             V = _orthonormalize(Z.astype(A.dtype), passes=2 if i == n_iter else 1)
-    return _finish(A, V, k, transposed)
+    return _finish(A, blocks, V, k, transposed)
 
 
 def _solver(method):

@@ -154,7 +154,7 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _fit(self, X):
         solver = self._dask_solver(X)
-        if solver is not None:
+        if solver is not None and not sp.issparse(X):  # sparse input: validated here, blocked by the solver
             U, s, Vt, total, solver = self._fit_out_of_core(X, solver)
             return self._set_fitted(U, s, Vt, total, solver)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
