@@ -269,3 +269,13 @@ def test_mnist_svd_accuracy(mnist_train_pixels):
     assert np.max(np.abs(s - s_exact) / s_exact) <= 1e-4
     inc = IncrementalSVD(30, batch_size=3000).fit(X)  # 20 batches
     assert np.max(np.abs(inc.singular_values_ - s_exact) / s_exact) <= 1e-3
+
+
+@pytest.mark.parametrize("solver", ["gram", "randomized"])
+def test_tall_float32_keeps_small_singular_directions(solver):
+    # 300,000 rows: eps32 * n_rows = 0.036, larger than the smallest singular value ratio
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((300_000, 12), dtype=np.float32) * np.geomspace(1, 0.01, 12).astype(np.float32))
+    U, s, Vt = svd(X, 12, solver=solver, random_state=0)
+    assert np.allclose(X[:2000] @ Vt.T, U[:2000] * s, atol=1e-3 * s[0] / np.sqrt(300_000) * 50)
+    assert np.allclose(U.T @ U, np.eye(12), atol=1e-3)

@@ -354,6 +354,7 @@ def is_out_of_core(X):
 
 
 def _residual_block(block, U_block, s, Vt, v):
+    U_block = U_block.astype(np.float64)
     r = block @ v - U_block @ (s[:, None] * (Vt @ v))
     return block.T @ r - Vt.T @ (s[:, None] * (U_block.T @ r))
 
@@ -373,7 +374,7 @@ def dask_svd_error(X, U, s, Vt, *, n_iter=20, random_state=None):
     blocks = A.to_delayed().ravel()
     estimate = 0.0
     for _ in range(n_iter):
-        parts = [dask.delayed(_residual_block)(b, U[starts[i]:starts[i + 1]].astype(np.float64), s, Vt, v)
+        parts = [dask.delayed(_residual_block)(b, U[starts[i]:starts[i + 1]], s, Vt, v)
                  for i, b in enumerate(blocks)]
         (w,) = _compute(_tree_sum(parts))
         norm = float(np.linalg.norm(w))

@@ -160,7 +160,10 @@ def project_factors(Y, V, shape):
             U = Y
         else:
             s, U, V = s[order], Y[:, order], V[:, order]
-    tiny = s <= s[0] * np.finfo(Y.dtype).eps * max(shape) if s.size else s
+    # numerically zero: below the rounding error of a column of Y, eps * s_1 * sqrt(N)
+    # (the rank tolerance eps * s_1 * N of matrix_rank would discard real directions
+    # of tall float32 matrices: 0.24 s_1 at N = 2e6)
+    tiny = s <= s[0] * np.finfo(Y.dtype).eps * np.sqrt(max(shape)) if s.size else s
     U /= np.where(tiny, 1.0, s).astype(U.dtype)
     if tiny.any():
         U[:, tiny] = _complete_basis(U[:, ~tiny], int(tiny.sum()))
