@@ -65,6 +65,45 @@ CASES = {
     "DCT2Transformer": [("keep", lambda: DCT2Transformer((3, 4), keep=(2, 3)), X),
                         ("full", lambda: DCT2Transformer((1, -1)), X)],
 }
+
+def _text_data():
+    rng = np.random.default_rng(3)
+    vocab = ["the", "cat", "dog", "ran", "sat", "a", "red", "car", "bus", "stopped", "drove", "good", "bad",
+             "film", "great", "awful", "plot", "was", "very", "quite"]
+    sentences = [[str(w) for w in rng.choice(vocab, size=rng.integers(3, 9))] for _ in range(120)]
+    labels = rng.integers(0, 2, size=120)
+    texts = [" ".join(s + (["great", "good"] if lab else ["awful", "bad"])) for s, lab in zip(sentences, labels)]
+    entries = [("big", ["large", "huge"], ["small"]), ("large", ["big", "huge"], ["small", "little"]),
+               ("small", ["little", "tiny"], ["big"]), ("little", ["small", "tiny"], ["big"]),
+               ("happy", ["glad"], ["sad"]), ("sad", ["unhappy"], ["happy"]), ("car", ["auto"], [])]
+    return vocab, sentences, texts, labels, entries
+
+
+def _text_cases():
+    from veob.text import (ContextEmbedder, DictionaryEmbedder, OrthographyEmbedder, SentenceEmbedder,
+                           WordVectors)
+    vocab, sentences, texts, labels, entries = _text_data()
+    words = vocab + ["frown", "frowning", "frowned", "twig", "twigs", "twiggy"]
+    wv = WordVectors(vocab, np.random.default_rng(4).standard_normal((len(vocab), 6)).astype(np.float32))
+    cases = {
+        "OrthographyEmbedder": [("words", lambda: OrthographyEmbedder(n_components=5, random_state=0), words)],
+        "ContextEmbedder": [("sentences", lambda: ContextEmbedder(n_components=3, random_state=0), sentences,
+                             None, vocab)],
+        "DictionaryEmbedder": [("entries", lambda: DictionaryEmbedder(n_components=4, random_state=0), entries,
+                                None, ["big", "small", "happy", "auto"])],
+        "SentenceEmbedder": [("sentences", lambda: SentenceEmbedder(wv, n_components=4), sentences)],
+    }
+    try:
+        from veob.baselines import SentimentClassifier
+    except ImportError:  # pragma: no cover - baselines always importable
+        return cases
+    cases["SentimentClassifier"] = [
+        ("texts", lambda: SentimentClassifier(n_components=4, embedding_min_df=2, random_state=0), texts, labels)]
+    return cases
+
+
+CASES.update(_text_cases())
+
 GUESSES = {"n_components": 3, "max_level": 4, "min_samples": 10, "random_state": 0, "n_neighbors": 3}
 
 
@@ -90,8 +129,10 @@ def _generic_case(cls):
 def _all_cases():
     out = []
     for name, cls in sorted(_public_estimator_classes().items()):
-        for case_id, factory, data in CASES.get(name) or _generic_case(cls):
-            out.append(pytest.param(factory, data, id=f"{name}-{case_id}"))
+        for case_id, factory, data, *extra in CASES.get(name) or _generic_case(cls):
+            y = extra[0] if extra and extra[0] is not None else Y
+            query = extra[1] if len(extra) > 1 else data[:50]
+            out.append(pytest.param(factory, data, y, query, id=f"{name}-{case_id}"))
     return out
 
 
@@ -126,12 +167,12 @@ def _assert_same(a, b, where="model"):
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
-def _outputs(model, data):
+def _outputs(model, query):
     out = {}
     for method in ("transform", "predict", "predict_proba", "decision_function", "score_samples", "kneighbors"):
         if hasattr(model, method):
             try:
-                out[method] = getattr(model, method)(data[:50])
+                out[method] = getattr(model, method)(query)
             except (AttributeError, NotImplementedError):
                 continue
     if "transform" in out and hasattr(model, "inverse_transform"):
@@ -139,9 +180,9 @@ def _outputs(model, data):
     return out
 
 
-@pytest.mark.parametrize("factory, data", _all_cases())
-def test_round_trip_of_every_estimator(factory, data, tmp_path):
-    model = factory().fit(data, Y)
+@pytest.mark.parametrize("factory, data, y, query", _all_cases())
+def test_round_trip_of_every_estimator(factory, data, y, query, tmp_path):
+    model = factory().fit(data, y)
     path = tmp_path / "model"
     assert save(model, path) == path
     loaded = load(path)
@@ -149,7 +190,7 @@ def test_round_trip_of_every_estimator(factory, data, tmp_path):
     _assert_same(model, loaded)
     if isinstance(model, BaseEstimator):
         assert loaded.get_params().keys() == model.get_params().keys()
-    ours, theirs = _outputs(model, data), _outputs(loaded, data)
+    ours, theirs = _outputs(model, query), _outputs(loaded, query)
     assert ours, f"{type(model).__name__} has no transform/predict/kneighbors to compare"
     _assert_same(ours, theirs, "outputs")
 

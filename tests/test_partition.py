@@ -108,6 +108,58 @@ def test_member_sqdist_matches_twin(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_cell_phi_matches_twin_and_bounds_distances(dtype):
+    from veob.partition._index import projection_axes
+
+    rng = np.random.default_rng(3)
+    X = blobs(n=700, d=12, dtype=dtype)
+    index = CellIndex(max_level=4, min_samples=20, random_state=0).fit(X)
+    data, ptr, m = index._data, index.partition_.cell_indptr_, index._axes.shape[0]
+    phi = np.empty((len(data), m + 1))
+    for c in range(index.n_cells_):
+        base, n_c = index._phi_ptr[c], ptr[c + 1] - ptr[c]
+        stride = (index._phi_ptr[c + 1] - base) // (m + 1)
+        assert stride % K.PHI_ALIGN == 0 and stride >= n_c
+        phi[ptr[c]:ptr[c + 1]] = index._phi[base:base + (m + 1) * stride].reshape(m + 1, stride)[:, :n_c].T
+    ref = R.cell_phi_reference(data, ptr, index._centers, index._mean, index._axes)
+    np.testing.assert_allclose(phi, ref, rtol=1e-6, atol=1e-5)
+    # the bound: ||phi(q) - phi(x)|| <= ||q - x|| for any query q and member x of the same cell
+    Q = rng.normal(0, 6, (30, 12))
+    c = 2
+    rows = data[ptr[c]:ptr[c + 1]].astype(np.float64)
+    phi_q = R.cell_phi_reference(Q, np.array([0, len(Q)]), index._centers[c:c + 1], index._mean, index._axes)
+    bound = np.sqrt(((phi_q[:, None, :] - ref[None, ptr[c]:ptr[c + 1]]) ** 2).sum(-1))
+    assert np.all(bound <= np.sqrt(R._sqdist_matrix(Q, rows)) * (1 + 1e-12) + 1e-12)
+    # the axes are orthonormal (exact eigenvectors for d <= 1024)
+    mean, axes = projection_axes(X, 5, np.random.RandomState(0))
+    np.testing.assert_allclose(axes @ axes.T, np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=0), rtol=1e-6, atol=1e-6)
+
+
+def test_projection_axes_randomized_above_1024_features():
+    from veob.partition._index import projection_axes
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300, 1100)) * np.linspace(3, 0.1, 1100)
+    mean, axes = projection_axes(X, 16, np.random.RandomState(0))
+    assert axes.shape == (16, 1100)
+    np.testing.assert_allclose(axes @ axes.T, np.eye(16), atol=1e-12)
+    index = CellIndex(max_level=3, min_samples=20, exact=True, random_state=0).fit(X)
+    Q = rng.standard_normal((5, 1100))
+    np.testing.assert_array_equal(index.kneighbors(Q, 3)[1], R.brute_kneighbors_reference(X, Q, 3)[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nearest_cell_matches_twin(dtype):
+    rng = np.random.default_rng(5)
+    C = rng.standard_normal((40, 6))
+    Q = rng.standard_normal((100, 6)).astype(dtype)
+    out = np.empty(100, dtype=np.int64)
+    K.nearest_cell(np.ascontiguousarray(C.T).reshape(-1), Q, out)
+    np.testing.assert_array_equal(out, R.nearest_cell_reference(C, Q))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_tree_descend_matches_twin_and_labels(dtype):
     X = blobs(dtype=dtype)
     vp = VoronoiPartition(max_level=4, min_samples=20, assign="tree", random_state=0).fit(X)
@@ -324,17 +376,47 @@ def test_exact_equals_brute_force_d1(dtype):
     _assert_same_neighbours(*index.kneighbors(Q, 5), *R.brute_kneighbors_reference(X, Q, 5), dtype)
 
 
-def test_exact_float32_screen_is_off_for_huge_values():
-    # float32 squares of values ~1e18 overflow: the float32 screen must be skipped
+def test_exact_projection_filter_is_off_for_huge_values():
+    # float32 squares of values ~1e18 could overflow: the float32 filter must be skipped
     rng = np.random.default_rng(13)
     X = (rng.standard_normal((400, 3)) * 1e18).astype(np.float32)
     Q = (rng.standard_normal((20, 3)) * 1e18).astype(np.float32)
     index = CellIndex(max_level=4, min_samples=10, exact=True, random_state=0).fit(X)
-    assert index._screen_gamma(Q) == 0.0
-    assert index._screen_gamma(Q / np.float32(1e10)) == 0.0      # the index itself holds huge values
-    small = CellIndex(max_level=4, min_samples=10, exact=True, random_state=0).fit(X / np.float32(1e18))
-    assert 0.0 < small._screen_gamma(Q / np.float32(1e18)) < 1e-4
+    assert not index._phi_ok
     _assert_same_neighbours(*index.kneighbors(Q, 4), *R.brute_kneighbors_reference(X, Q, 4), np.float32)
+    # a normal index and huge queries: the filter is switched off per query
+    small = CellIndex(max_level=4, min_samples=10, exact=True, random_state=0).fit(X / np.float32(1e18))
+    assert small._phi_ok
+    both = np.concatenate([Q[:5], Q[5:] / np.float32(1e18)])
+    ref = R.brute_kneighbors_reference(X / np.float32(1e18), both, 4)
+    _assert_same_neighbours(*small.kneighbors(both, 4), *ref, np.float32)
+    dist, ind = small.radius_neighbors(both[3:6], 1e18)
+    ref_d, ref_i = R.radius_neighbors_reference(X / np.float32(1e18), both[3:6], 1e18)
+    assert [len(i) for i in ind] == [len(i) for i in ref_i]
+    for t in range(3):
+        np.testing.assert_array_equal(ind[t], ref_i[t])
+
+
+@pytest.mark.parametrize("block", [1, 7, 1000])
+def test_exact_result_does_not_depend_on_the_query_blocks(monkeypatch, block):
+    from veob.partition import _index
+
+    X = blobs(n=1500, d=5, dtype=np.float32)
+    Q = blobs(n=90, d=5, seed=9, dtype=np.float32)
+    index = CellIndex(max_level=5, min_samples=15, exact=True, random_state=0).fit(X)
+    monkeypatch.setattr(_index, "EXACT_BLOCK", block)
+    _assert_same_neighbours(*index.kneighbors(Q, 6), *R.brute_kneighbors_reference(X, Q, 6), np.float32)
+
+
+def test_exact_search_prunes():
+    X = blobs(n=4000, d=8, centers=20, seed=1)
+    index = CellIndex(max_level=6, min_samples=20, exact=True, random_state=0).fit(X)
+    Q = index._validate_queries(blobs(n=100, d=8, centers=20, seed=2))
+    _, ind, stats = index._search(Q, 10, 1, True)
+    np.testing.assert_array_equal(ind, R.brute_kneighbors_reference(X, Q, 10)[1])
+    # the projection filter leaves few exact distances: far fewer than brute force's 4,000
+    assert stats["distances"].mean() < 400
+    assert 1 <= stats["cells"].min() and stats["cells"].max() <= index.n_cells_
 
 
 @settings(max_examples=25, deadline=None)

@@ -170,3 +170,25 @@ def build_tree_reference(X, max_level, min_samples):
 
     split(np.arange(X.shape[0]), 0)
     return leaves
+
+
+def cell_phi_reference(data, cell_ptr, centers, mean, axes):
+    """Projection vector of every row, one row each: (A (x - mean), ||(I - A^T A)(x - c)||).
+
+    c is the centre of the row's cell (rows ``cell_ptr[c]:cell_ptr[c + 1]``).
+    """
+    X = np.asarray(data, dtype=np.float64)
+    A = np.asarray(axes, dtype=np.float64)
+    out = np.empty((X.shape[0], A.shape[0] + 1))
+    for c in range(len(cell_ptr) - 1):
+        rows = X[cell_ptr[c]:cell_ptr[c + 1]]
+        W = rows - centers[c]
+        out[cell_ptr[c]:cell_ptr[c + 1], :-1] = (rows - mean) @ A.T
+        out[cell_ptr[c]:cell_ptr[c + 1], -1] = np.linalg.norm(W - (W @ A.T) @ A, axis=1)
+    return out
+
+
+def nearest_cell_reference(centers, Q):
+    """Nearest centre of each query (lowest index on ties), from the full distance matrix."""
+    D = _sqdist_matrix(Q, centers)
+    return D.argmin(axis=1)
