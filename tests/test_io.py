@@ -104,6 +104,22 @@ def _text_cases():
 
 CASES.update(_text_cases())
 
+
+def _image_cases():
+    try:
+        from veob.images import PatchEmbedder
+    except ImportError:  # pragma: no cover - veob.images is always there
+        return {}
+    images = np.random.default_rng(5).random((60, 10, 10))
+    return {"PatchEmbedder": [
+        ("grey", lambda: PatchEmbedder(patch_size=3, n_filters=(2, 2), block_size=5, hist_components=3,
+                                       random_state=0), images),
+        ("flat", lambda: PatchEmbedder(patch_size=3, n_filters=(2, 2), block_size=2, hist_components=2,
+                                       image_shape=(3, 4), random_state=0), X)]}
+
+
+CASES.update(_image_cases())
+
 GUESSES = {"n_components": 3, "max_level": 4, "min_samples": 10, "random_state": 0, "n_neighbors": 3}
 
 

@@ -1,0 +1,28 @@
+"""Slow, obviously correct NumPy twins of the numba kernels (for tests)."""
+
+import numpy as np
+
+
+def best_match_scan_reference(data, rows, segment_ptr, queries, probes, exclude):
+    """Double loop over (query, class), one vectorised distance per probed segment."""
+    n_q, n_classes, _ = probes.shape
+    best_sq = np.full((n_q, n_classes), np.inf)
+    best_row = np.full((n_q, n_classes), -1, dtype=np.int64)
+    for t in range(n_q):
+        for c in range(n_classes):
+            cand = []
+            for cell in probes[t, c]:
+                if cell < 0:
+                    continue
+                seg = cell * n_classes + c
+                cand.extend(range(segment_ptr[seg], segment_ptr[seg + 1]))
+            cand = [i for i in cand if rows[i] != exclude[t]]
+            if not cand:
+                continue
+            diff = data[cand].astype(np.float64) - queries[t].astype(np.float64)
+            sq = np.einsum("ij,ij->i", diff, diff)
+            # smallest distance, then smallest original row
+            pick = np.lexsort((rows[cand], sq))[0]
+            best_sq[t, c] = sq[pick]
+            best_row[t, c] = rows[cand][pick]
+    return best_sq, best_row
