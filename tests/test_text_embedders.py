@@ -291,3 +291,61 @@ def test_real_data_embedders(data_root):
     sent = SentenceEmbedder(ctx, n_components=20).fit(corpus)
     assert sent.embedding_.shape == (corpus.n_sentences, 20)
     assert sent.most_similar(corpus.sentence(5), topn=1)[0][1] < 1e-4
+
+
+# ------------------------------------------------------------ out-of-core context counts
+
+def _zipf_sentences(seed=0, n=1500, n_words=200):
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(n_words)]
+    return [[vocab[j] for j in rng.zipf(1.5, size=rng.integers(0, 12)) % n_words] for _ in range(n)]
+
+
+@pytest.mark.parametrize("weighting, bags", [("paper", 2), ("ppmi", 2), ("ppmi", 1)])
+def test_fit_chunks_equals_fit_on_the_concatenation(weighting, bags):
+    sentences = _zipf_sentences()
+    whole = ContextEmbedder(n_components=8, weighting=weighting, bags=bags, random_state=0).fit(sentences)
+    chunks = (sentences[i:i + 400] for i in range(0, len(sentences), 400))  # a generator, read once
+    parts = ContextEmbedder(n_components=8, weighting=weighting, bags=bags, random_state=0).fit_chunks(chunks)
+    assert parts.n_chunks_ == 4
+    assert whole.word_vectors_.words.tolist() == parts.word_vectors_.words.tolist()
+    if weighting == "paper":  # unit weights: integer counts, identical matrices
+        np.testing.assert_array_equal(whole.singular_values_, parts.singular_values_)
+        np.testing.assert_array_equal(whole.word_vectors_.vectors, parts.word_vectors_.vectors)
+    else:
+        np.testing.assert_allclose(whole.singular_values_, parts.singular_values_, rtol=1e-5)
+        np.testing.assert_allclose(whole.word_vectors_.vectors, parts.word_vectors_.vectors, atol=1e-5)
+
+
+def test_accumulator_merges_counts_exactly_with_a_growing_vocabulary():
+    from veob.text._cooc import CooccurrenceAccumulator, cooccurrence_matrix
+
+    sentences = _zipf_sentences(1, n=600)
+    full = as_corpus(sentences)
+    X = cooccurrence_matrix(full.token_ids, full.offsets, full.words.shape[0], 3, np.array([1.0, 0.5, 0.25]))
+    acc = CooccurrenceAccumulator(3, np.array([1.0, 0.5, 0.25]), 2)
+    for a in (0, 50, 51, 300):  # includes a one-sentence chunk
+        acc.add(as_corpus(sentences[a:{0: 50, 50: 51, 51: 300, 300: 600}[a]]))
+    words, counts, Y = acc.result()
+    assert words.tolist() == full.words.tolist() and counts.tolist() == full.counts.tolist()
+    assert Y.has_sorted_indices and Y.shape == X.shape
+    np.testing.assert_allclose(Y.toarray(), X.toarray(), rtol=1e-14)
+
+
+def test_fit_chunks_bad_input():
+    with pytest.raises(ValueError, match="chunks is empty"):
+        ContextEmbedder(n_components=2).fit_chunks(iter([]))
+    with pytest.raises(TypeError, match="chunks must be an iterable"):
+        ContextEmbedder(n_components=2).fit_chunks(5)
+    with pytest.raises(TypeError, match=r"chunks\[1\]"):
+        ContextEmbedder(n_components=2).fit_chunks([[["a", "b"]], [[1, 2]]])
+
+
+def test_incremental_solver_matches_the_default():
+    sentences = _zipf_sentences(2)
+    ref = ContextEmbedder(n_components=6, weighting="ppmi", random_state=0).fit(sentences)
+    inc = ContextEmbedder(n_components=6, weighting="ppmi", solver="incremental").fit(sentences)
+    np.testing.assert_allclose(inc.singular_values_, ref.singular_values_, rtol=1e-4)
+    cos = np.abs(np.sum(ref.word_vectors_.vectors * inc.word_vectors_.vectors, axis=0)) / (
+        np.linalg.norm(ref.word_vectors_.vectors, axis=0) * np.linalg.norm(inc.word_vectors_.vectors, axis=0))
+    assert np.all(cos > 0.999)

@@ -84,7 +84,9 @@ class ContextEmbedder(BaseEstimator):
         Words (rows) seen fewer times are left out of the vocabulary; they
         still count as contexts.
     solver : str, default="auto"
-        SVD solver (see :func:`veob.svd`).
+        SVD solver (see :func:`veob.svd`), or ``"incremental"``: Brand's
+        update over row batches (:class:`veob.IncrementalSVD`), for a
+        matrix whose dense factors of one SVD would not fit.
     n_iter : int or "auto", default=4
         Power iterations of the randomized solver.
     random_state : int, RandomState instance or None, default=None
@@ -190,6 +192,63 @@ class ContextEmbedder(BaseEstimator):
         ids = corpus.token_ids.astype(np.int64)
         X = cooccurrence_matrix(ids, corpus.offsets, n_words, window, distance_weights(window, dw),
                                 bags=self.bags)
+        return self._fit_counts(words, counts, X, window, dw, p)
+
+    def fit_chunks(self, chunks, y=None):
+        r"""Fit on an iterable of sentence chunks, reading each chunk once; returns self.
+
+        For corpora that do not fit in memory: each chunk (a :class:`Corpus`
+        or a list of token lists, e.g. read from one file of a corpus) is
+        counted and merged into the co-occurrence matrix, then dropped, so
+        memory is the merged matrix plus one chunk. The vocabulary grows
+        with the chunks. Sentences never span chunks, so the merged matrix
+        is the matrix of the concatenated chunks: the result equals
+        ``fit`` on the concatenation (exactly for the paper's unit weights,
+        to rounding for fractional distance weights). For a matrix too
+        large for one SVD, combine with ``solver="incremental"`` (Brand's
+        update over row batches, :class:`veob.IncrementalSVD`) or
+        ``solver="dask"`` (blockwise, on the current ``distributed`` client).
+
+        Parameters
+        ----------
+        chunks : iterable of Corpus or list of list of str
+            The sentences, chunk by chunk (a generator is fine).
+
+        Returns
+        -------
+        self : ContextEmbedder
+
+        Examples
+        --------
+        >>> from veob.text import ContextEmbedder
+        >>> sentences = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat", "ran"],
+        ...              ["a", "dog", "ran"], ["the", "car", "stopped"]] * 4
+        >>> whole = ContextEmbedder(n_components=3, random_state=0).fit(sentences)
+        >>> parts = ContextEmbedder(n_components=3, random_state=0).fit_chunks(
+        ...     sentences[i:i + 6] for i in range(0, 20, 6))
+        >>> bool(np.allclose(whole.word_vectors_.vectors, parts.word_vectors_.vectors, atol=1e-5))
+        True
+        """
+        from ._cooc import CooccurrenceAccumulator
+
+        window, dw, p = self._resolve()
+        if isinstance(chunks, (str, Corpus)) or not hasattr(chunks, "__iter__"):
+            raise TypeError(f"chunks must be an iterable of sentence chunks; got {type(chunks).__name__}")
+        acc = CooccurrenceAccumulator(window, distance_weights(window, dw), self.bags)
+        for i, chunk in enumerate(chunks):
+            try:
+                corpus = chunk if isinstance(chunk, Corpus) else as_corpus(chunk)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"chunks[{i}]: {exc}") from None
+            acc.add(corpus)
+        if acc.n_chunks == 0:
+            raise ValueError("chunks is empty; at least one chunk of sentences is required")
+        words, counts, X = acc.result()
+        self.n_chunks_ = acc.n_chunks
+        return self._fit_counts(words, counts, X, window, dw, p)
+
+    def _fit_counts(self, words, counts, X, window, dw, p):
+        n_words = words.shape[0]
         keep = counts >= self.min_count
         if not keep.all():
             X = X[np.flatnonzero(keep)]

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from ..decomposition import svd, svd_flip
 from . import _kernels
 
-__all__ = ["sparse_gram_svd", "truncated_svd"]
+__all__ = ["incremental_svd", "sparse_gram_svd", "truncated_svd"]
 
 
 def _n_blocks():
@@ -57,6 +57,26 @@ def sparse_gram_svd(X, k):
     return U, s.astype(X.dtype), Vt
 
 
+def incremental_svd(X, k, batch_size=None):
+    """Top-k SVD by Brand's incremental update over row batches (:class:`veob.IncrementalSVD`).
+
+    Memory: the k x n_features factor plus one batch (sparse batches stay
+    sparse); ``U = X V / s`` is computed afterwards batch by batch.
+    """
+    from ..decomposition import IncrementalSVD
+
+    inc = IncrementalSVD(k, batch_size=batch_size).fit(X)
+    Vt = inc.components_.astype(X.dtype)
+    s = inc.singular_values_
+    U = np.empty((X.shape[0], Vt.shape[0]), dtype=X.dtype)
+    step = 8192
+    scale = np.where(s > 0, s, 1.0).astype(X.dtype)
+    for a in range(0, X.shape[0], step):
+        U[a:a + step] = np.asarray(X[a:a + step] @ Vt.T) / scale
+    U, Vt = svd_flip(U, Vt, copy=False)
+    return U, s.astype(X.dtype), Vt
+
+
 def truncated_svd(X, k, *, solver="auto", n_iter="auto", random_state=None):
     """:func:`veob.svd`, except sparse X with at most 4,000 columns: :func:`sparse_gram_svd`.
 
@@ -67,6 +87,8 @@ def truncated_svd(X, k, *, solver="auto", n_iter="auto", random_state=None):
     """
     if solver == "auto" and sp.issparse(X) and X.shape[1] <= 4000 and X.shape[0] >= X.shape[1]:
         return sparse_gram_svd(X, k)
+    if solver == "incremental":
+        return incremental_svd(X, k)
     if k <= 64:
         from threadpoolctl import threadpool_limits
 
