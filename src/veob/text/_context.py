@@ -220,6 +220,7 @@ class ContextEmbedder(BaseEstimator):
 
         Examples
         --------
+        >>> import numpy as np
         >>> from veob.text import ContextEmbedder
         >>> sentences = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat", "ran"],
         ...              ["a", "dog", "ran"], ["the", "car", "stopped"]] * 4
