@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from veob import CellIndex, DCT2Transformer, IncrementalSVD, SVDEmbedder, VoronoiPartition
+from veob.baselines import TrajectoryClassifier
 from veob.spectral import TrajectoryTransformer
 
 ESTIMATORS = [
@@ -18,6 +19,7 @@ ESTIMATORS = [
     CellIndex(),
     CellIndex(max_level=3, min_samples=5, exact=True),
     TrajectoryTransformer(),
+    TrajectoryClassifier(n_landmarks=20, n_augment=1),
 ]
 
 _ODD = "a 2-D input row holds flattened (x, y) pairs: an odd number of columns is not a trajectory"
@@ -47,6 +49,20 @@ EXPECTED_FAILURES = {
         "check_n_features_in": _ONE_POINT,
         "check_transformer_data_not_an_array": _ONE_POINT,
     },
+}
+# the classifier reads its input like TrajectoryTransformer
+EXPECTED_FAILURES["TrajectoryClassifier"] = {
+    **{name: _ODD for name in (
+        "check_fit_score_takes_y", "check_dont_overwrite_parameters", "check_estimators_dtypes",
+        "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+        "check_f_contiguous_array_estimator", "check_transformer_general", "check_transformer_preserve_dtypes",
+        "check_transformer_data_not_an_array", "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance", "check_dict_unchanged", "check_fit2d_predict1d",
+        "check_supervised_y_2d", "check_classifiers_one_label")},
+    **{name: _ONE_POINT for name in (
+        "check_estimators_overwrite_params", "check_estimators_fit_returns_self", "check_readonly_memmap_input",
+        "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+        "check_classifier_data_not_an_array", "check_classifiers_classes", "check_classifiers_train")},
 }
 
 

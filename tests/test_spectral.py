@@ -298,3 +298,23 @@ def test_trajectory_bad_parameters():
         TrajectoryTransformer(kind="dct3").fit([np.ones((3, 2))])
     with pytest.raises(ValueError, match="resample=1 must be >= 2"):
         TrajectoryTransformer(resample=1).fit([np.ones((3, 2))])
+
+
+@pytest.mark.parametrize("resample", [None, 2, 7, 32])
+@pytest.mark.parametrize("features", [("xy", "direction", "curvature"), ("curvature", "xy")])
+def test_trajectory_point_feature_kernel_matches_numpy_twin(resample, features):
+    from veob.spectral._trajectory import _normalise, _point_feature_table, _point_features, _resample
+
+    rng = np.random.default_rng(0)
+    trajectories = [rng.standard_normal((rng.integers(2, 40), 2)).cumsum(axis=0) for _ in range(200)]
+    trajectories += [np.array([[1.0, 1.0], [1.0, 1.0], [2.0, 3.0], [2.0, 3.0], [2.0, 3.0], [5.0, 1.0]]),
+                     np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([[0.0, 0.0], [1.0, 0.0]])]  # repeats, a dot
+    values, offsets = _point_feature_table(trajectories, features, resample)
+    reference = []
+    for points in trajectories:
+        points = _normalise(points)
+        if resample is not None:
+            points = _resample(points, resample)
+        reference.append(_point_features(points, features))
+    assert offsets[-1] == values.shape[0] == sum(len(r) for r in reference)
+    np.testing.assert_allclose(values, np.vstack(reference), rtol=0, atol=1e-12)

@@ -12,6 +12,13 @@ Text classification
 
    SentimentClassifier    -- NB n-gram scores + SVD embedding + closed-form ridge head
 
+Pen trajectories (the TAP seed, on UCI pen digits)
+--------------------------------------------------
+
+.. autosummary::
+
+   TrajectoryClassifier   -- spectral transform + SVD embedding + closed-form head, any length
+
 IMDB protocol (the BiLSTM/GloVe seed notebook)
 ----------------------------------------------
 
@@ -32,11 +39,13 @@ from ._imdb_protocol import (
     seed_validation_split,
 )
 from ._sentiment import SentimentClassifier
+from ._trajectory import TrajectoryClassifier
 
 __all__ = [
     "IMDB_EXPERIMENTS",
     "SEED_IMDB_RESULTS",
     "SentimentClassifier",
+    "TrajectoryClassifier",
     "format_imdb_table",
     "run_imdb_protocol",
     "seed_validation_split",

@@ -47,7 +47,15 @@ def fit_nystroem(X, pool, n_components, gamma, rng):
     landmarks = np.ascontiguousarray(X[np.sort(rng.choice(pool, m, replace=False))])
     L64 = landmarks.astype(np.float64)
     K = np.exp(-gamma * _sqdist(L64, L64, np.einsum("ij,ij->i", L64, L64)))
-    w, V = np.linalg.eigh(K)
+    if m <= 2048:
+        # one thread is as fast for this size, and OpenBLAS' threaded eigensolver
+        # slows down many times when the cores are shared (measured here)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            w, V = np.linalg.eigh(K)
+    else:
+        w, V = np.linalg.eigh(K)
     keep = w > _EIG_RTOL * max(float(w.max()), 1e-300)
     T = V[:, keep] / np.sqrt(w[keep])
     return landmarks, np.ascontiguousarray(T[:, ::-1], dtype=X.dtype)

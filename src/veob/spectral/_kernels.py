@@ -107,3 +107,97 @@ def length_normalized_dct_kernel(values, offsets, n_freqs, paper, out):
                 c *= inv
                 for j in range(d):
                     out[i, base + j] += c * values[start + k, j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def trajectory_point_features(points, offsets, n_resample, codes, out_offsets, out):
+    """Per-point features of every trajectory (twin: ``_trajectory._point_features`` and helpers).
+
+    Trajectory i (rows ``offsets[i]:offsets[i + 1]`` of ``points``) is
+    centred on its bounding-box centre and scaled so its longer side spans
+    [-1, 1]; with ``n_resample > 0`` it is resampled to ``n_resample``
+    points evenly spaced along its arc length (linear interpolation, as
+    ``np.interp``); then feature block c of ``codes`` (0: position,
+    1: unit central-difference direction, 2: turning sine and cosine - 1)
+    fills columns ``2c, 2c + 1`` of rows ``out_offsets[i]:out_offsets[i + 1]``.
+    """
+    n = offsets.shape[0] - 1
+    for i in prange(n):
+        a = offsets[i]
+        length = offsets[i + 1] - a
+        lox, hix, loy, hiy = points[a, 0], points[a, 0], points[a, 1], points[a, 1]
+        for j in range(1, length):
+            x, y = points[a + j, 0], points[a + j, 1]
+            lox, hix = min(lox, x), max(hix, x)
+            loy, hiy = min(loy, y), max(hiy, y)
+        extent = max(hix - lox, hiy - loy)
+        half = extent / 2.0 if extent > 0 else 1.0
+        cx, cy = (lox + hix) / 2.0, (loy + hiy) / 2.0
+        src = np.empty((length, 2))
+        for j in range(length):
+            src[j, 0] = (points[a + j, 0] - cx) / half
+            src[j, 1] = (points[a + j, 1] - cy) / half
+        o = out_offsets[i]
+        m = out_offsets[i + 1] - o
+        P = np.empty((m, 2))
+        if n_resample > 0:
+            arc = np.empty(length)
+            arc[0] = 0.0
+            for j in range(1, length):
+                dx, dy = src[j, 0] - src[j - 1, 0], src[j, 1] - src[j - 1, 1]
+                arc[j] = arc[j - 1] + np.sqrt(dx * dx + dy * dy)
+            total = arc[length - 1]
+            if total <= 0:
+                for t in range(m):
+                    P[t, 0], P[t, 1] = src[0, 0], src[0, 1]
+            else:
+                step = total / (m - 1) if m > 1 else 0.0
+                seg = 0
+                for t in range(m):
+                    target = t * step if t < m - 1 else total
+                    while seg < length - 2 and arc[seg + 1] <= target:
+                        seg += 1
+                    # skip zero-length segments (np.interp sees only increasing knots)
+                    lo = seg
+                    while lo > 0 and arc[lo] == arc[lo - 1]:
+                        lo -= 1
+                    hi = seg + 1
+                    span = arc[hi] - arc[lo]
+                    if target >= arc[hi] or span <= 0:
+                        P[t, 0], P[t, 1] = src[hi, 0], src[hi, 1]
+                    elif target <= arc[lo]:
+                        P[t, 0], P[t, 1] = src[lo, 0], src[lo, 1]
+                    else:
+                        w = (target - arc[lo]) / span
+                        P[t, 0] = src[lo, 0] + w * (src[hi, 0] - src[lo, 0])
+                        P[t, 1] = src[lo, 1] + w * (src[hi, 1] - src[lo, 1])
+        else:
+            for t in range(m):
+                P[t, 0], P[t, 1] = src[t, 0], src[t, 1]
+        D = np.zeros((m, 2))
+        for t in range(m):
+            if m == 1:
+                break
+            if t == 0:
+                dx, dy = P[1, 0] - P[0, 0], P[1, 1] - P[0, 1]
+            elif t == m - 1:
+                dx, dy = P[m - 1, 0] - P[m - 2, 0], P[m - 1, 1] - P[m - 2, 1]
+            else:
+                dx, dy = P[t + 1, 0] - P[t - 1, 0], P[t + 1, 1] - P[t - 1, 1]
+            norm = np.sqrt(dx * dx + dy * dy)
+            if norm > 0:
+                D[t, 0], D[t, 1] = dx / norm, dy / norm
+        for c in range(codes.shape[0]):
+            col = 2 * c
+            code = codes[c]
+            for t in range(m):
+                if code == 0:
+                    out[o + t, col], out[o + t, col + 1] = P[t, 0], P[t, 1]
+                elif code == 1:
+                    out[o + t, col], out[o + t, col + 1] = D[t, 0], D[t, 1]
+                elif t == 0:
+                    out[o + t, col], out[o + t, col + 1] = 0.0, 0.0
+                else:
+                    ax, ay, bx, by = D[t - 1, 0], D[t - 1, 1], D[t, 0], D[t, 1]
+                    out[o + t, col] = ax * by - ay * bx
+                    out[o + t, col + 1] = ax * bx + ay * by - 1.0

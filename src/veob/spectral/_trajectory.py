@@ -36,7 +36,7 @@ def as_trajectories(trajectories, name="trajectories"):
             )
         trajectories = trajectories.reshape(n, width // 2, 2)
     if isinstance(trajectories, np.ndarray) and trajectories.ndim == 3:
-        items = list(trajectories)
+        return _check_point_array(trajectories, name)
     elif isinstance(trajectories, np.ndarray):
         raise ValueError(
             f"{name} must be a list of (length, 2) arrays or an array of shape (n, L, 2) or (n, 2 L); "
@@ -63,6 +63,23 @@ def as_trajectories(trajectories, name="trajectories"):
             raise ValueError(f"{name}[{i}] contains NaN or infinity")
         out.append(arr)
     return out
+
+
+def _check_point_array(arr, name):
+    """The checks of :func:`as_trajectories` for an (n, L, 2) array, vectorised; a list of row views."""
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} has dtype {arr.dtype}; expected numbers")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty; at least one trajectory is required")
+    if arr.shape[2] != 2:
+        raise ValueError(f"{name}[0] has shape {arr.shape[1:]}; expected (length, 2) points (x, y)")
+    if arr.shape[1] < 2:
+        raise ValueError(f"{name}[0] has {arr.shape[1]} point(s); at least 2 are required")
+    arr = np.asarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(arr).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(f"{name}[{int(np.argmax(bad))}] contains NaN or infinity")
+    return list(arr)
 
 
 def _is_table(X):
@@ -125,6 +142,27 @@ def _point_features(points, features):
             turn[1:, 1] = (a * b).sum(axis=1) - 1.0  # 0 for a straight stroke
             columns.append(turn)
     return np.hstack(columns)
+
+
+def _point_feature_table(trajectories, features, resample):
+    """Per-point features of all trajectories end to end: ``(values (total, 2 F), offsets (n + 1,))``.
+
+    One numba pass (:func:`_kernels.trajectory_point_features`); the NumPy
+    twin is :func:`_normalise`, :func:`_resample` and :func:`_point_features`
+    applied trajectory by trajectory.
+    """
+    lengths = np.fromiter((len(t) for t in trajectories), dtype=np.int64, count=len(trajectories))
+    offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    points = np.ascontiguousarray(np.concatenate(trajectories), dtype=np.float64)
+    out_lengths = np.full_like(lengths, resample) if resample is not None else lengths
+    out_offsets = np.zeros_like(offsets)
+    np.cumsum(out_lengths, out=out_offsets[1:])
+    codes = np.array([FEATURES.index(f) for f in features], dtype=np.int64)
+    values = np.empty((int(out_offsets[-1]), 2 * codes.shape[0]))
+    _kernels.trajectory_point_features(points, offsets, 0 if resample is None else int(resample), codes,
+                                       out_offsets, values)
+    return values, out_offsets
 
 
 class TrajectoryTransformer(TransformerMixin, BaseEstimator):
@@ -229,18 +267,11 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         if hasattr(self, "n_features_in_") or sp.issparse(X) or _is_table(X):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         trajectories = as_trajectories(X, "X")
-        per_point = []
-        for points in trajectories:
-            points = _normalise(points)
-            if self.resample is not None:
-                points = _resample(points, self.resample)
-            per_point.append(_point_features(points, features))
-        lengths = np.array([len(p) for p in per_point], dtype=np.int64)
+        values, offsets = _point_feature_table(trajectories, features, self.resample)
+        lengths = np.diff(offsets)
         if self.kind == "paper" and lengths.min() <= self.n_freqs - 1:
             raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points for kind='paper'")
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        values = np.ascontiguousarray(np.vstack(per_point))
-        out = np.zeros((len(per_point), self.n_freqs * values.shape[1]))
+        out = np.zeros((lengths.shape[0], self.n_freqs * values.shape[1]))
         _kernels.length_normalized_dct_kernel(values, offsets, self.n_freqs, self.kind == "paper", out)
         return out
 
