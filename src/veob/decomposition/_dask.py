@@ -25,7 +25,7 @@ from ._solvers import _orthonormalize, _n_oversamples, project_factors, top_eigh
 __all__ = ["dask_svd", "dask_svd_error", "dask_energy", "as_dask_array", "chunk_rows", "is_out_of_core"]
 
 _MIN_CHUNK_BYTES = 32 << 20
-_MAX_CHUNK_BYTES = 256 << 20
+_MAX_CHUNK_BYTES = 128 << 20
 
 
 def _available_memory():
@@ -353,17 +353,32 @@ def is_out_of_core(X):
     return isinstance(X, da.Array)
 
 
+_RESIDUAL_ROWS = 16384  # rows converted to float64 at a time in _residual_block
+
+
 def _residual_block(block, U_block, s, Vt, v):
-    U_block = U_block.astype(np.float64)
-    r = block @ v - U_block @ (s[:, None] * (Vt @ v))
-    return block.T @ r - Vt.T @ (s[:, None] * (U_block.T @ r))
+    """``R_b^T R_b v`` for the residual ``R_b = block - U_b diag(s) Vt``, in float64.
+
+    Converted to float64 a slice of rows at a time, so the temporary memory
+    is a few MB whatever the block size and dtype.
+    """
+    SVv = s[:, None] * (Vt @ v)
+    out = np.zeros((block.shape[1], v.shape[1]))
+    for a in range(0, block.shape[0], _RESIDUAL_ROWS):
+        rows = block[a:a + _RESIDUAL_ROWS]
+        rows = rows.toarray() if sp.issparse(rows) else rows
+        rows = np.asarray(rows, dtype=np.float64)
+        U_rows = np.asarray(U_block[a:a + _RESIDUAL_ROWS], dtype=np.float64)
+        r = rows @ v - U_rows @ SVv
+        out += rows.T @ r - Vt.T @ (s[:, None] * (U_rows.T @ r))
+    return out
 
 
 def dask_svd_error(X, U, s, Vt, *, n_iter=20, random_state=None):
     """Blockwise power-method estimate of ``||X - U diag(s) Vt||_2`` (see ``svd_error``)."""
     import dask
 
-    A = as_dask_array(X, dtype=np.float64)
+    A = as_dask_array(X)  # native dtype: the blocks are converted to float64 in slices
     U = np.asarray(U)
     s = np.asarray(s, dtype=np.float64)
     Vt = np.asarray(Vt, dtype=np.float64)
