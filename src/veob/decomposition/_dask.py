@@ -201,8 +201,19 @@ def _materialize(Y):
     if _distributed_client() is not None:
         (out,) = _compute(Y)
         return np.ascontiguousarray(out)
+    # in waves of as many blocks as threads, written as they come: da.store with the
+    # threaded scheduler kept most computed blocks alive at once (a second copy of the
+    # output: 4 GB peak instead of 2 for 10M x 50 float32)
+    import dask
+
     out = np.empty(Y.shape, dtype=Y.dtype)
-    da.store(Y, out, lock=False, scheduler="threads")
+    blocks = Y.to_delayed().ravel()
+    starts = np.concatenate([[0], np.cumsum(Y.chunks[0])])
+    wave = max(1, os.cpu_count() or 1)
+    for first in range(0, len(blocks), wave):
+        parts = dask.compute(*blocks[first:first + wave], scheduler="threads")
+        for i, part in enumerate(parts, start=first):
+            out[starts[i]:starts[i + 1]] = part
     return out
 
 

@@ -155,7 +155,7 @@ def svd(X, n_components, *, solver="auto", n_iter="auto", random_state=None):
     if solver != "auto" and get_solver(solver).validates_input:
         func = get_solver(solver).load()
         U, s, Vt = func(X, n_components, n_iter=n_iter, random_state=random_state)
-        U, Vt = svd_flip(U, Vt)
+        U, Vt = svd_flip(U, Vt, copy=False)  # fresh arrays: a copy of U doubled the out-of-core peak
         return U, s, Vt
     X = check_matrix(X, "X")
     if solver != "auto" and sp.issparse(X) and not get_solver(solver).accepts_sparse:
