@@ -120,6 +120,23 @@ def _image_cases():
 
 CASES.update(_image_cases())
 
+
+def _image_classifier_cases():
+    try:
+        from veob.baselines import ImageClassifier
+    except ImportError:  # pragma: no cover
+        return {}
+    rng = np.random.default_rng(6)
+    images = rng.integers(0, 256, (40, 12, 12, 3)).astype(np.uint8)
+    labels = np.arange(40) % 2
+    images[labels == 1, ::2, :, 2] = 255  # blue stripes on the dogs
+    return {"ImageClassifier": [
+        ("small", lambda: ImageClassifier(sizes=(8,), patch_sizes=(3,), block_sizes=(4,), colours=("rgb",),
+                                          n_filters=(2, 2), hist_components=2, random_state=0), images, labels)]}
+
+
+CASES.update(_image_classifier_cases())
+
 GUESSES = {"n_components": 3, "max_level": 4, "min_samples": 10, "random_state": 0, "n_neighbors": 3}
 
 

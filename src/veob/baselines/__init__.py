@@ -12,6 +12,13 @@ Text classification
 
    SentimentClassifier    -- NB n-gram scores + SVD embedding + closed-form ridge head
 
+Images (the Dogs vs Cats CNN seed)
+----------------------------------
+
+.. autosummary::
+
+   ImageClassifier        -- multi-scale colour PatchEmbedder features + closed-form ridge head
+
 Pen trajectories (the TAP seed, on UCI pen digits)
 --------------------------------------------------
 
@@ -31,6 +38,7 @@ IMDB protocol (the BiLSTM/GloVe seed notebook)
    SEED_IMDB_RESULTS      -- the seed's reported test accuracies
 """
 
+from ._image import ImageClassifier
 from ._imdb_protocol import (
     IMDB_EXPERIMENTS,
     SEED_IMDB_RESULTS,
@@ -43,6 +51,7 @@ from ._trajectory import TrajectoryClassifier
 
 __all__ = [
     "IMDB_EXPERIMENTS",
+    "ImageClassifier",
     "SEED_IMDB_RESULTS",
     "SentimentClassifier",
     "TrajectoryClassifier",
