@@ -93,6 +93,11 @@ def _text_cases():
                                 None, ["big", "small", "happy", "auto"])],
         "SentenceEmbedder": [("sentences", lambda: SentenceEmbedder(wv, n_components=4), sentences)],
     }
+    from veob.text import KneserNeyLM, ReviewComposer
+
+    cases["ReviewComposer"] = [("reviews", lambda: ReviewComposer(context=3, n_freqs=2, word_dim=4, n_components=8,
+                                                                  random_state=0), texts, labels, texts[:10])]
+    cases["KneserNeyLM"] = [("reviews", lambda: KneserNeyLM(order=3), texts, labels, texts[:10])]
     try:
         from veob.baselines import SentimentClassifier
     except ImportError:  # pragma: no cover - baselines always importable

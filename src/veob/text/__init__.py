@@ -27,6 +27,14 @@ Word vectors
    ContextEmbedder      -- co-occurrence (paper) or PPMI -> SVD (section 6.3)
    DictionaryEmbedder   -- spelling + synonyms + antonyms -> SVD (section 6.4)
 
+Review models
+-------------
+
+.. autosummary::
+
+   ReviewComposer       -- closed-form label-conditioned next-word model that writes reviews
+   KneserNeyLM          -- class-conditional interpolated Kneser-Ney n-gram baseline
+
 Sentence vectors
 ----------------
 
@@ -38,9 +46,11 @@ spaCy is only needed by :func:`prepare_corpus` (``pip install 'veob[text]'``)
 and is imported on first use.
 """
 
+from ._composer import ReviewComposer
 from ._context import ContextEmbedder
 from ._corpus import Corpus, as_corpus, clean_text, prepare_corpus
 from ._dictionary import DictionaryEmbedder
+from ._lm import KneserNeyLM
 from ._orthography import OrthographyEmbedder
 from ._sentence import SentenceEmbedder
 from ._word_vectors import WordVectors, read_word_pairs
@@ -49,7 +59,9 @@ __all__ = [
     "ContextEmbedder",
     "Corpus",
     "DictionaryEmbedder",
+    "KneserNeyLM",
     "OrthographyEmbedder",
+    "ReviewComposer",
     "SentenceEmbedder",
     "WordVectors",
     "as_corpus",
