@@ -104,12 +104,16 @@ def child_peak_rss_gb(code):
     ``code`` may call ``mark()`` once its inputs are loaded, so the report can
     separate the input's own memory from the peak of the computation.
     """
+    # VmHWM (kB) of the child's own address space: ru_maxrss is not reset by execve on
+    # Linux, so a child forked from a large pytest process would report the parent's RSS
     script = (
-        "import resource\n"
+        "def _hwm():\n"
+        "    with open('/proc/self/status') as fh:\n"
+        "        return next(int(line.split()[1]) for line in fh if line.startswith('VmHWM'))\n"
         "def mark():\n"
-        "    print('mark', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n"
+        "    print('mark', _hwm(), flush=True)\n"
         + code
-        + "\nprint('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        + "\nprint('peak', _hwm())\n"
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)

@@ -54,8 +54,11 @@ print("RESULT", json.dumps(dict(svd_seconds=t1 - t0, error_seconds=t2 - t1, erro
     import subprocess
     import sys
 
-    script = ("import resource\ndef mark():\n    print('mark', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n"
-              + code + "\nprint('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    # VmHWM of the child's own address space (ru_maxrss survives execve: it would start at pytest's RSS)
+    script = ("def _hwm():\n    with open('/proc/self/status') as fh:\n"
+              "        return next(int(line.split()[1]) for line in fh if line.startswith('VmHWM'))\n"
+              "def mark():\n    print('mark', _hwm(), flush=True)\n"
+              + code + "\nprint('peak', _hwm())\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line.split(" ", 1)[0] in ("mark", "peak", "RESULT"))
