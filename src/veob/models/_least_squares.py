@@ -119,9 +119,11 @@ class LeastSquaresClassifier(ClassifierMixin, BaseEstimator):
         :math:`k(x, x') = \exp(-\gamma \|x - x'\|^2)` with
         ``n_components`` landmarks (kernel ridge regression, approximately;
         exactly when there are at most ``n_components`` fitting rows).
-    n_components : int, default=4096
+    n_components : int, default=8192
         Landmarks of the ``"rbf"`` kernel (a seeded random subset of the
-        fitting rows).
+        fitting rows). Chosen on the Fashion-MNIST validation split:
+        90.99 % with 4,096, 91.62 % with 8,192 (fit cost grows as
+        :math:`n m^2 + m^3`: ~3 minutes for 60,000 rows on 2 cores).
     gamma : "auto" or float, default="auto"
         Width of the ``"rbf"`` kernel; ``"auto"`` is one over the median
         squared distance between pairs of up to 1,000 seeded training rows.
@@ -227,7 +229,7 @@ class LeastSquaresClassifier(ClassifierMixin, BaseEstimator):
     (2, 10)
     """
 
-    def __init__(self, alpha=0.1, *, kernel="rbf", n_components=4096, gamma="auto", solver="auto",
+    def __init__(self, alpha=0.1, *, kernel="rbf", n_components=8192, gamma="auto", solver="auto",
                  calibration_fraction=0.1, random_state=None):
         self.alpha = alpha
         self.kernel = kernel

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, check_random_state
+from ..datasets._dictionary import DictionaryEntry
 from ._evaluation import entry_fields
 from ._linalg import truncated_svd
 from ._orthography import OrthographyEmbedder
@@ -26,6 +27,9 @@ _PAPER = dict(rows="headwords", symmetric=False, normalization="none", antonyms=
               antonym_weight=1.0, ortho_weight="paper", eig_power=1.0, small_components="project")
 
 
+_STR = {str}
+
+
 def _check_entries(entries):
     if isinstance(entries, (str, bytes)):
         raise TypeError("entries must be a list of dictionary entries (veob.datasets.load_dictionary()); got a str")
@@ -38,11 +42,15 @@ def _check_entries(entries):
     out = []
     seen = set()
     for i, e in enumerate(items):
-        word, syn, ant, _ = entry_fields(e)
+        if isinstance(e, DictionaryEntry):  # the loader's entries: no copy of the meanings
+            word, syn, ant = e.word, list(e.synonyms or ()), list(e.antonyms or ())
+        else:
+            word, syn, ant, _ = entry_fields(e)
         if not isinstance(word, str) or not word:
             raise TypeError(f"entries[{i}] has word {word!r}; expected a non-empty str")
         for name, values in (("synonyms", syn), ("antonyms", ant)):
-            if not all(isinstance(v, str) for v in values):
+            # the set of types is built in C; the generator only runs for str subclasses or errors
+            if values and set(map(type, values)) != _STR and not all(isinstance(v, str) for v in values):
                 raise TypeError(f"entries[{i}] ({word!r}) has non-str {name}")
         if word in seen:
             continue
