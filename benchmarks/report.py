@@ -34,6 +34,21 @@ TARGETS = {
                                                        and e.get("peak_rss_gb", 0) < 3),
     "test_incremental_svd_mnist": ("within 1e-3 of the batch SVD; ahead of IncrementalPCA",
                                    lambda e, m: e.get("rel_error", 1) <= 1e-3 and e.get("ratio", 0) > 1),
+    "test_paper_pipeline": ("<= 5 s end to end, top-3 >= the paper's",
+                            lambda e, m: m <= 5 and e.get("test_top3", 0) >= e.get("paper_test_top3", 1)),
+    "test_patch_pipeline": ("top-1 >= 99.0 % digits / 91.0 % fashion within 10 min",
+                            lambda e, m: e.get("test_top1", 0) >= e.get("target_top1", 1)
+                            and e.get("steps", {}).get("total", 1e9) <= e.get("target_seconds", 600)),
+    "test_mnist_exact_vs_brute": (">= 2x brute force, identical neighbours",
+                                  lambda e, m: e.get("ratio", 0) >= 2 and e.get("equal_to_exact_brute", 0) == 1),
+    "test_mnist_smallest_n_probe_for_recall_95": (">= 5x brute force at recall@10 >= 0.95",
+                                                  lambda e, m: e.get("ratio", 0) >= 5
+                                                  and e.get("recall_at_10", 0) >= 0.95),
+    "test_local_cluster_vs_in_memory": ("within 1.5x of the in-memory time",
+                                        lambda e, m: e.get("slowdown", 1e9) <= 1.5),
+    "test_out_of_core_10m_x_300": ("peak < 4 GB, residual <= 1.05 s_50",
+                                   lambda e, m: e.get("peak_rss_gb", 1e9) < 4
+                                   and e.get("error", 1e18) <= 1.05 * e.get("s50", 0)),
 }
 
 
@@ -81,10 +96,13 @@ def render(benchmarks, machine, when):
     for fullname, bench in sorted(benchmarks.items()):
         e = bench.get("extra_info", {})
         median = bench["stats"]["median"]
+        if "svd_seconds" in e:  # timed inside a child process; the benchmark itself is a placeholder round
+            median = e["svd_seconds"]
         name = bench["name"]
+        base = name.split("[")[0]
         target, verdict = "", ""
-        if name in TARGETS:
-            target, predicate = TARGETS[name]
+        if base in TARGETS:
+            target, predicate = TARGETS[base]
             verdict = "yes" if predicate(e, median) else "**no**"
         elif "m1_seconds" in e:
             target = f">= {e.get('target_speedup', 10):g}x the M1"
@@ -94,7 +112,9 @@ def render(benchmarks, machine, when):
             verdict = "yes" if e["ratio"] > 1 else "**no**"
         notes = []
         for key in ("shape", "k", "nnz", "rel_error", "peer_rel_error", "fbpca_ratio", "fbpca_rel_error",
-                    "recall_at_10", "accuracy", "top1", "top3", "quick"):
+                    "recall_at_1", "recall_at_10", "miss_rate_at_1", "miss_rate_at_10", "accuracy", "top1", "top3",
+                    "test_top1", "test_top3", "slowdown", "error", "s50", "error_seconds", "reingest_seconds",
+                    "quick"):
             if key in e and e[key] not in (None, False):
                 notes.append(f"{key}={_fmt(e[key])}")
         peak = e.get("peak_rss_gb")
