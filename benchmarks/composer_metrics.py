@@ -19,7 +19,7 @@ per sentiment (``random_state=0``) and measures:
 
 Run (not part of the test suite)::
 
-    VEOB_DATA=/work/shared/data python benchmarks/composer_metrics.py --out /tmp/composer.json
+    VEOB_DATA=../shared/data python benchmarks/composer_metrics.py --out composer.json
 """
 
 from __future__ import annotations

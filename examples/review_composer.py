@@ -9,7 +9,7 @@ metadata).
 
 Run::
 
-    VEOB_DATA=/work/shared/data python examples/review_composer.py [--n-test 2500] [--chroma DIR]
+    VEOB_DATA=../shared/data python examples/review_composer.py [--n-test 2500] [--chroma DIR]
 
 The metrics are those of ``benchmarks/composer_metrics.py``.
 """
