@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fit_temperature", "softmax"]
+__all__ = ["SoftmaxProbaMixin", "fit_temperature", "softmax"]
 
 # search interval of log T around the log of the scores' median spread: wide
 # below (sharp), narrow above, so softmax never flattens into exact ties
@@ -21,6 +21,33 @@ def softmax(scores, temperature):
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+class SoftmaxProbaMixin:
+    """``predict_proba`` / ``predict_log_proba`` as ``softmax(scores / temperature_)``.
+
+    The classifier provides ``_softmax_scores(X)`` (its class scores,
+    columns in ``classes_`` order) and the fitted ``temperature_``.
+    """
+
+    def predict_proba(self, X):
+        """Calibrated probabilities ``softmax(scores / temperature_)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        return softmax(self._softmax_scores(X), self.temperature_)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
 
 def _nll(log_t, scores, target):

@@ -15,7 +15,7 @@ from .._validation import check_int, check_random_state
 from ..decomposition import svd
 from ..partition import VoronoiPartition
 from . import _kernels
-from ._calibration import fit_temperature, softmax
+from ._calibration import SoftmaxProbaMixin, fit_temperature
 
 __all__ = ["JointEmbeddingClassifier"]
 
@@ -74,7 +74,7 @@ def _label_blocks_svd(X, target, n_classes, n_components):
     return components, np.sqrt(flat[top]), owner[top]
 
 
-class JointEmbeddingClassifier(ClassifierMixin, BaseEstimator):
+class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
     r"""Classifier on a joint embedding of inputs and labels, searched by cells.
 
     The supervised VEOB of the paper (section 8) for inputs that are already
@@ -450,6 +450,8 @@ class JointEmbeddingClassifier(ClassifierMixin, BaseEstimator):
         order = np.argsort(-scores, axis=1, kind="stable")
         return self.classes_[order]
 
+    _softmax_scores = decision_scores  # the scores behind predict_proba (SoftmaxProbaMixin)
+
     def predict(self, X):
         """The most probable class of each sample.
 
@@ -469,21 +471,3 @@ class JointEmbeddingClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def predict_proba(self, X):
-        """``softmax(scores / temperature_)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
-        """
-        return softmax(self.decision_scores(X), self.temperature_)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))

@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_int, check_random_state
-from ._calibration import fit_temperature, softmax
+from ._calibration import SoftmaxProbaMixin, fit_temperature
 from ._nystroem import auto_gamma, fit_nystroem, nystroem_features
 
 __all__ = ["LeastSquaresClassifier"]
@@ -101,7 +101,7 @@ def _solve_dual(X, Y, rows, alpha):
     return coef, y_mean - x_mean @ coef
 
 
-class LeastSquaresClassifier(ClassifierMixin, BaseEstimator):
+class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
     r"""Ridge least squares on one-hot targets, solved in closed form.
 
     Parameters
@@ -314,6 +314,8 @@ class LeastSquaresClassifier(ClassifierMixin, BaseEstimator):
                                   self.nystroem_map_.astype(X.dtype))
         return X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
 
+    _softmax_scores = _scores  # the scores behind predict_proba (SoftmaxProbaMixin)
+
     def decision_function(self, X):
         """Class scores :math:`W^T x + b`.
 
@@ -346,21 +348,3 @@ class LeastSquaresClassifier(ClassifierMixin, BaseEstimator):
         scores = self._scores(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
-    def predict_proba(self, X):
-        """Calibrated probabilities ``softmax(scores / temperature_)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
-        """
-        return softmax(self._scores(X), self.temperature_)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
