@@ -77,7 +77,7 @@ def test_max_tokens_filter():
 def test_prepare_corpus_errors():
     with pytest.raises(TypeError, match="single str"):
         prepare_corpus("a text", progress=False)
-    with pytest.raises(TypeError, match=r"texts\[1\] has type int"):
+    with pytest.raises(TypeError, match=r"texts\[1\] is a int"):
         prepare_corpus(["a", 3], progress=False)
     with pytest.raises(ValueError, match="max_tokens=0 must be >= 1"):
         prepare_corpus(["a"], max_tokens=0)

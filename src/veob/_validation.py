@@ -171,3 +171,25 @@ def check_matrix(
             f"{name} contains NaN or infinity (first at {_first_nonfinite(arr)}); remove or impute them"
         )
     return arr
+
+
+def check_str_list(values, name: str, *, what: str = "text", allow_empty: bool = False) -> list:
+    """A list of str from a sequence (or 1-D array) of str; TypeError/ValueError naming ``name``.
+
+    ``what`` names one item in the messages ("every word must be a str").
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a list of str, not a single {type(values).__name__}; wrap it in a list")
+    if sp.issparse(values):
+        raise TypeError(f"{name} must be a list of str; got a sparse matrix")
+    try:
+        items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of str; got {type(values).__name__}") from None
+    if not items and not allow_empty:
+        raise ValueError(f"{name} is empty; at least one {what} is required")
+    for i, value in enumerate(items):
+        if not isinstance(value, str):
+            raise TypeError(f"{name}[{i}] is a {type(value).__name__} ({value!r:.40}); every {what} must be a str")
+    return items
+

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_str_list
 from ._ngrams import NGramCounter, WordVocabulary, token_hashes
 
 __all__ = ["SentimentClassifier"]
@@ -216,7 +216,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : SentimentClassifier
         """
-        texts = _check_texts(texts, "texts")
+        texts = check_str_list(texts, "texts")
         self._check_params()
         labels, labeled = _check_targets(y, len(texts))
         check_classification_targets(labels)
@@ -378,7 +378,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             For two classes, positive means ``classes_[1]``.
         """
         check_is_fitted(self, "ngram_coef_")
-        texts = _check_texts(texts, "texts")
+        texts = check_str_list(texts, "texts")
         with thread_limits(self.n_jobs):
             tokens, offsets = self._tokens(texts)
             X = self.ngrams_.transform(tokens, offsets)
@@ -426,7 +426,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             number of tokens is outside ``ngram_range``.
         """
         check_is_fitted(self, "ngram_coef_")
-        ngrams = _check_texts(ngrams, "ngrams")
+        ngrams = check_str_list(ngrams, "ngrams")
         from ._ngrams import _ngram_hashes
 
         tokens, offsets = self._tokens(ngrams)
@@ -454,7 +454,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "ngram_coef_")
         if not hasattr(self, "components_"):
             raise ValueError("this SentimentClassifier was fitted with n_components=0: it has no embedding")
-        texts = _check_texts(texts, "texts")
+        texts = check_str_list(texts, "texts")
         with thread_limits(self.n_jobs):
             tokens, offsets = self._tokens(texts)
             Z = self._tfidf(self.embedding_ngrams_.transform(tokens, offsets))
@@ -472,21 +472,6 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
 
 def _is_sequence(value):
     return isinstance(value, (list, tuple, np.ndarray))
-
-
-def _check_texts(texts, name):
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of strings, not a single {type(texts).__name__}; "
-                        f"wrap it in a list")
-    if sp.issparse(texts) or not hasattr(texts, "__len__") or not hasattr(texts, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of strings; got {type(texts).__name__}")
-    texts = list(texts)
-    if not texts:
-        raise ValueError(f"{name} is empty; at least one text is required")
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"{name}[{i}] is a {type(t).__name__} ({t!r:.40}); every text must be a str")
-    return texts
 
 
 def _check_targets(y, n):

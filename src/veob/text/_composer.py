@@ -8,12 +8,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_str_list
 from ..partition import VoronoiPartition
 from ..spectral import cosine_basis
 from . import _composer_kernels as _k
 from ._corpus import Corpus
-from ._lm import (BOS_ID, build_vocabulary, check_generate_args, check_label, check_labels, check_texts,
+from ._lm import (BOS_ID, build_vocabulary, check_generate_args, check_label, check_labels,
                   encode, generate_ids, ids_to_text, label_index, tokenize)
 from ._word_vectors import WordVectors
 
@@ -299,7 +299,7 @@ class ReviewComposer(BaseEstimator):
         labels : array-like of shape (n_texts,)
             One label (int or str) per review; at least one.
         """
-        texts = check_texts(texts)
+        texts = check_str_list(texts, "texts")
         labels = check_labels(labels, len(texts))
         context, n_freqs, max_vocab = self._check_params()
         rng = check_random_state(self.random_state)
@@ -472,7 +472,7 @@ class ReviewComposer(BaseEstimator):
     # -- use ------------------------------------------------------------------
 
     def _encode_eval(self, texts, labels):
-        texts = check_texts(texts)
+        texts = check_str_list(texts, "texts")
         labels = check_labels(labels, len(texts))
         y = label_index(self.classes_, labels)
         ids, offsets = encode([tokenize(t) for t in texts], self.vocabulary_)
@@ -513,7 +513,7 @@ class ReviewComposer(BaseEstimator):
     def predict(self, texts):
         """Most probable label of each text (Bayes rule over the class-conditional likelihoods)."""
         check_is_fitted(self, "cell_maps_")
-        texts = check_texts(texts)
+        texts = check_str_list(texts, "texts")
         ids, offsets = encode([tokenize(t) for t in texts], self.vocabulary_)
         review = np.repeat(np.arange(len(texts)), np.diff(offsets) - 1)
         scores = np.empty((len(texts), self.classes_.shape[0]))

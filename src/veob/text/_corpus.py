@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_str_list
 from . import _kernels
 
 __all__ = ["Corpus", "prepare_corpus", "clean_text", "as_corpus", "TOKENIZERS"]
@@ -418,19 +418,6 @@ def _prepare_fast(texts, max_tokens, deduplicate, progress):
                      list(tokenizer.norm_index), deduplicate)
 
 
-def _check_texts(texts):
-    if isinstance(texts, str):
-        raise TypeError("texts must be a list of str; got a single str (wrap it in a list)")
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise TypeError(f"texts must be a list of str; got {type(texts).__name__}") from None
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"texts[{i}] has type {type(t).__name__}; every text must be a str")
-    return texts
-
-
 def prepare_corpus(texts, *, max_tokens=32, tokenizer="fast", deduplicate=True, progress=True):
     r"""Split texts into sentences of tokens: the reference preprocessing.
 
@@ -487,7 +474,7 @@ def prepare_corpus(texts, *, max_tokens=32, tokenizer="fast", deduplicate=True, 
     >>> corpus.sources.tolist()
     [0, 0, 0, 0]
     """
-    texts = _check_texts(texts)
+    texts = check_str_list(texts, "texts", allow_empty=True)
     max_tokens = check_int(max_tokens, "max_tokens", low=1)
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"tokenizer={tokenizer!r} is not supported; choose one of {TOKENIZERS}")

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_str_list
 
 __all__ = ["KneserNeyLM"]
 
@@ -45,21 +45,6 @@ def detokenize(tokens):
     text = _NO_SPACE_AFTER.sub(r"\1", text)
     text = _PRONOUN_I.sub("I", text)
     return _CAPITALISE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
-
-
-def check_texts(texts, name="texts"):
-    if isinstance(texts, str):
-        raise TypeError(f"{name} must be a list of str; got a single str (wrap it in a list)")
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise TypeError(f"{name} must be a list of str; got {type(texts).__name__}") from None
-    if not texts:
-        raise ValueError(f"{name} is empty; at least one text is required")
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"{name}[{i}] has type {type(t).__name__}; every text must be a str")
-    return texts
 
 
 def check_labels(labels, n_texts, name="labels"):
@@ -424,7 +409,7 @@ class KneserNeyLM:
         labels : array-like of shape (n_texts,)
             One label (int or str) per text.
         """
-        texts = check_texts(texts)
+        texts = check_str_list(texts, "texts")
         labels = check_labels(labels, len(texts))
         order, _ = self._discounts()
         max_vocab = check_int(self.max_vocab, "max_vocab", low=4)
@@ -497,7 +482,7 @@ class KneserNeyLM:
             Natural log; the perplexity is ``exp(-log_likelihood)``.
         """
         self._check_fitted()
-        texts = check_texts(texts)
+        texts = check_str_list(texts, "texts")
         labels = check_labels(labels, len(texts))
         y = label_index(self.classes_, labels)
         ids, offsets = encode([tokenize(t) for t in texts], self.vocabulary_)
@@ -507,7 +492,7 @@ class KneserNeyLM:
     def predict(self, texts):
         """Most probable label of each text (Bayes rule with the class priors)."""
         self._check_fitted()
-        texts = check_texts(texts)
+        texts = check_str_list(texts, "texts")
         ids, offsets = encode([tokenize(t) for t in texts], self.vocabulary_)
         scores = np.empty((len(texts), self.classes_.shape[0]))
         for k in range(self.classes_.shape[0]):

@@ -6,30 +6,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int
+from .._validation import check_int, check_str_list
 from ..spectral import symbol_spectra
 from ._linalg import truncated_svd
 from ._word_vectors import WordVectors
 
-__all__ = ["OrthographyEmbedder", "check_word_list", "encode_letters"]
+__all__ = ["OrthographyEmbedder", "encode_letters"]
 
 N_SYMBOLS = 128  # ASCII one-hot; any other character is symbol 127
-
-
-def check_word_list(words, name="words"):
-    """A list of str (non-empty), or TypeError/ValueError naming ``name``."""
-    if isinstance(words, str):
-        raise TypeError(f"{name} must be a list of str; got a single str (wrap it in a list)")
-    try:
-        items = list(words.tolist() if isinstance(words, np.ndarray) else words)
-    except TypeError:
-        raise TypeError(f"{name} must be a list of str; got {type(words).__name__}") from None
-    if not items:
-        raise ValueError(f"{name} is empty; at least one word is required")
-    for i, w in enumerate(items):
-        if not isinstance(w, str):
-            raise TypeError(f"{name}[{i}] is {w!r}; every word must be a str")
-    return items
 
 
 def encode_letters(words):
@@ -129,7 +113,7 @@ class OrthographyEmbedder(BaseEstimator):
     def fit(self, words, y=None):
         """Fit on a list of words (duplicates are kept once); returns self."""
         n_points, n_freqs, k = self._check_params()
-        words = list(dict.fromkeys(check_word_list(words)))
+        words = list(dict.fromkeys(check_str_list(words, "words", what="word")))
         if k > len(words):
             raise ValueError(f"n_components={k} must be <= the number of distinct words, {len(words)}")
         X = _spectra(words, n_points, n_freqs)
@@ -147,7 +131,7 @@ class OrthographyEmbedder(BaseEstimator):
     def transform(self, words):
         """Vectors ``V_k^T x`` of any words (seen in ``fit`` or not)."""
         check_is_fitted(self, "components_")
-        words = check_word_list(words)
+        words = check_str_list(words, "words", what="word")
         n_points, n_freqs, _ = self._check_params()
         X = _spectra(words, n_points, n_freqs)
         return np.asarray(X @ self.components_.T, dtype=self.components_.dtype)
