@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, write_json_atomic
+from ._common import UsageError, data_root, machine_info, out_dir, say, write_json_atomic, write_text_atomic
 
 HELP = ("Dogs vs Cats: the CNN seed's 80/20 split with ImageClassifier (accuracy, log loss, confusion "
         "matrix, classification report, timings) and a dog-probability CSV for any folder of images")
@@ -136,7 +135,7 @@ def run(args):
     table = format_cats_dogs_table(metrics, timings)
     say(args, "")
     say(args, table)
-    _write_text_atomic(out / "cats_dogs_table.md", table + "\n")
+    write_text_atomic(out / "cats_dogs_table.md", table + "\n")
     figure = _confusion_figure(metrics["confusion_matrix"], out / "cats_dogs_confusion.png", args)
     report = {
         "command": "cats-dogs",
@@ -205,7 +204,7 @@ def write_probabilities_csv(path, filenames, probabilities):
         writer.writerow([ids[i], f"{probabilities[i]:.6f}"])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_text_atomic(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
     return path
 
 
@@ -229,13 +228,6 @@ def format_cats_dogs_table(metrics, timings):
     lines = ["| | veob ImageClassifier | seed Keras CNN |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
-
-
-def _write_text_atomic(path, text):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _confusion_figure(cm, path, args):

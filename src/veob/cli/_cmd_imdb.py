@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, write_json_atomic
+from ._common import UsageError, data_root, machine_info, out_dir, say, write_json_atomic, write_text_atomic
 
 HELP = ("IMDB sentiment: the BiLSTM seed's experiments (vocabulary, tokens, samples, learning curve) "
         "with SentimentClassifier, beside the seed's numbers")
@@ -121,7 +120,7 @@ def run(args):
     table = format_imdb_table(report)
     say(args, "")
     say(args, table)
-    _write_text_atomic(out / "imdb_table.md", table + "\n")
+    write_text_atomic(out / "imdb_table.md", table + "\n")
     figure = None
     curve = [r for r in report["rows"] if r["experiment"] == "e"]
     if curve:
@@ -138,12 +137,6 @@ def run(args):
     write_json_atomic(out / "report.json", report)
     say(args, f"  report: {out / 'report.json'}" + (f", figure: {figure}" if figure else ""))
     return 0
-
-
-def _write_text_atomic(path, text):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _learning_curve_figure(rows, path, args):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, timer, write_json_atomic
+from ._common import UsageError, data_root, machine_info, out_dir, say, timer, write_json_atomic, write_text_atomic
 
 HELP = ("UCI pen digits: raw k-NN, spectral transform + 1-NN and TrajectoryClassifier side by side, "
         "with a random-length robustness test, figures and a Chroma collection")
@@ -143,7 +142,7 @@ def run(args):
     say(args, "")
     say(args, table)
     say(args, "")
-    _write_text_atomic(out / "pendigits_table.md", table + "\n")
+    write_text_atomic(out / "pendigits_table.md", table + "\n")
     figures = {}
     with timer(timings, "figures"):
         try:
@@ -178,12 +177,6 @@ def run(args):
     write_json_atomic(out / "report.json", report)
     say(args, f"  report: {out / 'report.json'}")
     return 0
-
-
-def _write_text_atomic(path, text):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def confusion_figure(y_true, y_pred, classes, path):

@@ -128,14 +128,20 @@ def machine_info():
     return info
 
 
-def write_json_atomic(path, payload):
-    """Write JSON to ``path`` through a temporary file and a rename."""
+def write_text_atomic(path, text):
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=2, sort_keys=True, default=_jsonable)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json_atomic(path, payload):
+    """Write JSON to ``path`` through a temporary file and a rename."""
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=_jsonable) + "\n")
 
 
 def _jsonable(value):
