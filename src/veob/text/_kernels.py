@@ -91,41 +91,91 @@ def context_sensitive(chunks, text_offsets, first_char, last_char, starts_specia
                 break
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
 @njit(cache=True, nogil=True)
-def token_sentences(offsets, n_tokens):
-    """Sentence index of every token position."""
-    out = np.empty(n_tokens, dtype=np.int64)
+def uniform_at(seed, position):
+    """A uniform number in [0, 1) that depends only on ``(seed, position)``.
+
+    SplitMix64 (Steele, Lea & Flood 2014) of ``seed + (position + 1) * golden``:
+    a counter-based stream, so a token's draw does not depend on how the
+    corpus was cut into chunks.
+    """
+    z = np.uint64(seed) + (np.uint64(position) + np.uint64(1)) * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def subsample_tokens(ids, offsets, remap, keep_prob, seed, start, out_ids, out_offsets):
+    """Drop out-of-vocabulary tokens and subsample frequent ones, sentence by sentence.
+
+    Token ``i`` (global position ``start + i``) of word ``w = remap[ids[i]]``
+    is kept if ``w >= 0`` and ``uniform_at(seed, start + i) < keep_prob[w]``
+    (``keep_prob >= 1``: always). Kept tokens are written as ``w`` to
+    ``out_ids``; ``out_offsets`` gets the new sentence boundaries. Returns
+    the number of kept tokens.
+    """
+    n = 0
+    out_offsets[0] = 0
     for s in range(offsets.shape[0] - 1):
         for i in range(offsets[s], offsets[s + 1]):
-            out[i] = s
-    return out
+            w = remap[ids[i]]
+            if w < 0:
+                continue
+            p = keep_prob[w]
+            if p < 1.0 and uniform_at(seed, start + i) >= p:
+                continue
+            out_ids[n] = w
+            n += 1
+        out_offsets[s + 1] = n
+    return n
 
 
 @njit(cache=True, nogil=True)
-def word_positions(ids, n_words, pos_ptr, positions):
-    """Counting sort of token positions by word id: word w occurs at
-    ``positions[pos_ptr[w]:pos_ptr[w+1]]`` (ascending)."""
-    pos_ptr[:] = 0
-    for i in range(ids.shape[0]):
-        pos_ptr[ids[i] + 1] += 1
+def padded_positions(ids, offsets, n_words, window):
+    """Token ids with ``window`` sentinels (-1) around every sentence, and
+    the positions of each word in that array (a counting sort by word).
+
+    Returns ``(padded, pos_ptr, positions)``: word w occurs at
+    ``padded[positions[pos_ptr[w]:pos_ptr[w + 1]]]``, ascending. With the
+    sentinels a window never needs the sentence bounds.
+    """
+    n_sent = offsets.shape[0] - 1
+    padded = np.full(ids.shape[0] + (n_sent + 1) * window, -1, dtype=np.int32)
+    pos_ptr = np.zeros(n_words + 1, dtype=np.int64)
+    at = window
+    for s in range(n_sent):
+        for i in range(offsets[s], offsets[s + 1]):
+            padded[at] = ids[i]
+            pos_ptr[ids[i] + 1] += 1
+            at += 1
+        at += window
     for w in range(n_words):
         pos_ptr[w + 1] += pos_ptr[w]
     fill = pos_ptr[:n_words].copy()
-    for i in range(ids.shape[0]):
-        w = ids[i]
-        positions[fill[w]] = i
-        fill[w] += 1
+    positions = np.empty(pos_ptr[n_words], dtype=np.int64)
+    for i in range(padded.shape[0]):
+        w = padded[i]
+        if w >= 0:
+            positions[fill[w]] = i
+            fill[w] += 1
+    return padded, pos_ptr, positions
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def cooc_row_nnz(ids, offsets, tok_sent, pos_ptr, positions, window, after_offset,
-                 n_cols, n_blocks, row_nnz):
+def cooc_row_nnz(padded, pos_ptr, positions, window, after_offset, n_cols, n_blocks, row_nnz):
     """Number of distinct context columns of each word (row) of the co-occurrence matrix.
 
-    A context at distance k before a token goes to column ``ids[i - k]``,
-    one after it to ``after_offset + ids[i + k]`` (``after_offset = 0``:
-    one bag, ``n_words``: two bags). Rows are dealt to ``n_blocks``
-    interleaved blocks, each with its own marker array.
+    A context at distance k before a token goes to column ``padded[i - k]``,
+    one after it to ``after_offset + padded[i + k]`` (``after_offset = 0``:
+    one bag, ``n_words``: two bags); sentinels (-1) are skipped. Rows are
+    dealt to ``n_blocks`` interleaved blocks, each with its own marker array.
     """
     n_rows = pos_ptr.shape[0] - 1
     for b in prange(n_blocks):
@@ -134,17 +184,14 @@ def cooc_row_nnz(ids, offsets, tok_sent, pos_ptr, positions, window, after_offse
             count = 0
             for q in range(pos_ptr[w], pos_ptr[w + 1]):
                 i = positions[q]
-                s = tok_sent[i]
-                a = offsets[s]
-                e = offsets[s + 1]
                 for k in range(1, window + 1):
-                    if i - k >= a:
-                        c = ids[i - k]
-                        if mark[c] != w:
-                            mark[c] = w
-                            count += 1
-                    if i + k < e:
-                        c = after_offset + ids[i + k]
+                    c = padded[i - k]
+                    if c >= 0 and mark[c] != w:
+                        mark[c] = w
+                        count += 1
+                    c = padded[i + k]
+                    if c >= 0:
+                        c += after_offset
                         if mark[c] != w:
                             mark[c] = w
                             count += 1
@@ -152,8 +199,8 @@ def cooc_row_nnz(ids, offsets, tok_sent, pos_ptr, positions, window, after_offse
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def cooc_fill(ids, offsets, tok_sent, pos_ptr, positions, window, after_offset, weights,
-              n_cols, n_blocks, indptr, indices, data):
+def cooc_fill(padded, pos_ptr, positions, window, after_offset, weights, n_cols, n_blocks,
+              indptr, indices, data):
     """Fill the CSR arrays (sorted columns) of the weighted co-occurrence matrix.
 
     Entry (w, c) is the sum of ``weights[k - 1]`` over the occurrences of
@@ -168,19 +215,17 @@ def cooc_fill(ids, offsets, tok_sent, pos_ptr, positions, window, after_offset, 
             n_touched = 0
             for q in range(pos_ptr[w], pos_ptr[w + 1]):
                 i = positions[q]
-                s = tok_sent[i]
-                a = offsets[s]
-                e = offsets[s + 1]
                 for k in range(1, window + 1):
                     wk = weights[k - 1]
-                    if i - k >= a:
-                        c = ids[i - k]
+                    c = padded[i - k]
+                    if c >= 0:
                         if acc[c] == 0.0:
                             touched[n_touched] = c
                             n_touched += 1
                         acc[c] += wk
-                    if i + k < e:
-                        c = after_offset + ids[i + k]
+                    c = padded[i + k]
+                    if c >= 0:
+                        c += after_offset
                         if acc[c] == 0.0:
                             touched[n_touched] = c
                             n_touched += 1
@@ -192,6 +237,7 @@ def cooc_fill(ids, offsets, tok_sent, pos_ptr, positions, window, after_offset, 
                 indices[p + t] = c
                 data[p + t] = acc[c]
                 acc[c] = 0.0
+
 
 @njit(cache=True, nogil=True, parallel=True)
 def ppmi_csr(indptr, indices, data, row_sum, col_prob, shift, out):
@@ -268,3 +314,4 @@ def csr_gram(indptr, indices, data, n_cols, n_blocks):
     for b in range(n_blocks):
         out += acc[b]
     return out
+

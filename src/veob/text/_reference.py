@@ -7,8 +7,8 @@ import scipy.sparse as sp
 
 from ._kernels import FLAG_PUNCT, FLAG_STOP
 
-__all__ = ["context_sensitive", "cooccurrence", "csr_gram", "ppmi_dense", "sentence_spectra",
-           "sentencize", "word_positions"]
+__all__ = ["context_sensitive", "cooccurrence", "csr_gram", "padded_positions", "ppmi_dense",
+           "sentence_spectra", "sentencize", "subsample_tokens", "uniform_at"]
 
 
 def sentencize(chunks, text_offsets, chunk_ptr, tok_norm, tok_flags, max_tokens):
@@ -45,10 +45,38 @@ def context_sensitive(chunks, text_offsets, first_char, last_char, starts_specia
     return out
 
 
-def word_positions(ids, n_words):
-    order = np.argsort(ids, kind="stable")
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(ids, minlength=n_words))])
-    return ptr, order
+def padded_positions(ids, offsets, n_words, window):
+    """Sentences joined with ``window`` sentinels (-1) between them, and word positions."""
+    parts = [np.full(window, -1)]
+    for s in range(len(offsets) - 1):
+        parts += [np.asarray(ids[offsets[s]:offsets[s + 1]]), np.full(window, -1)]
+    padded = np.concatenate(parts).astype(np.int32)
+    real = np.flatnonzero(padded >= 0)
+    order = real[np.argsort(padded[real], kind="stable")]
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(padded[real], minlength=n_words))])
+    return padded, ptr, order
+
+
+def uniform_at(seed, position):
+    """SplitMix64 of ``seed + (position + 1) * golden`` in Python integers, mapped to [0, 1)."""
+    mask = (1 << 64) - 1
+    z = (seed + (position + 1) * 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    z ^= z >> 31
+    return (z >> 11) / float(1 << 53)
+
+
+def subsample_tokens(ids, offsets, remap, keep_prob, seed, start):
+    """Kept tokens (as new ids) sentence by sentence, and the new offsets."""
+    out, bounds = [], [0]
+    for s in range(len(offsets) - 1):
+        for i in range(offsets[s], offsets[s + 1]):
+            w = remap[ids[i]]
+            if w >= 0 and (keep_prob[w] >= 1.0 or uniform_at(seed, start + i) < keep_prob[w]):
+                out.append(int(w))
+        bounds.append(len(out))
+    return np.asarray(out, dtype=np.int64), np.asarray(bounds, dtype=np.int64)
 
 
 def cooccurrence(ids, offsets, n_words, window, weights, bags=2):
@@ -101,3 +129,4 @@ def sentence_spectra(ids, offsets, word_weights, coef, table):
 def csr_gram(X):
     D = X.toarray().astype(np.float64)
     return D.T @ D
+
