@@ -87,7 +87,8 @@ def _text_cases():
     wv = WordVectors(vocab, np.random.default_rng(4).standard_normal((len(vocab), 6)).astype(np.float32))
     cases = {
         "OrthographyEmbedder": [("words", lambda: OrthographyEmbedder(n_components=5, random_state=0), words)],
-        "ContextEmbedder": [("sentences", lambda: ContextEmbedder(n_components=3, random_state=0), sentences,
+        "ContextEmbedder": [("sentences", lambda: ContextEmbedder(n_components=3, subsample=None, min_count=1,
+                                                                    random_state=0), sentences,
                              None, vocab)],
         "DictionaryEmbedder": [("entries", lambda: DictionaryEmbedder(n_components=4, random_state=0), entries,
                                 None, ["big", "small", "happy", "auto"])],

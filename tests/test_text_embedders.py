@@ -32,15 +32,39 @@ def test_cooccurrence_kernel_matches_reference(seed, bags, window):
     assert all(np.all(np.diff(X.indices[X.indptr[i]:X.indptr[i + 1]]) > 0) for i in range(n))
 
 
-def test_word_positions_and_token_sentences():
+@pytest.mark.parametrize("window", [1, 3])
+def test_padded_positions_match_reference(window):
     ids, offsets, n = _random_corpus(1)
-    ptr = np.zeros(n + 1, np.int64)
-    pos = np.empty(ids.shape[0], np.int64)
-    _kernels.word_positions(ids, n, ptr, pos)
-    ref_ptr, ref_pos = _reference.word_positions(ids, n)
-    assert np.array_equal(ptr, ref_ptr) and np.array_equal(pos, ref_pos)
-    sent = _kernels.token_sentences(offsets, ids.shape[0])
-    assert np.array_equal(sent, np.repeat(np.arange(len(offsets) - 1), np.diff(offsets)))
+    got = _kernels.padded_positions(ids, offsets, n, window)
+    ref = _reference.padded_positions(ids, offsets, n, window)
+    for a, b in zip(got, ref):
+        assert np.array_equal(a, b)
+    padded = got[0]
+    assert padded[:window].tolist() == [-1] * window and np.array_equal(padded[padded >= 0], ids)
+
+
+def test_subsample_kernel_matches_reference_and_ignores_chunking():
+    ids, offsets, n = _random_corpus(4, n_sent=200)
+    remap = np.where(np.arange(n) % 5 == 4, -1, np.arange(n)).astype(np.int64)  # every 5th word dropped
+    keep_prob = np.linspace(0.1, 1.0, n)
+    seed = np.uint64(1234567)
+    out_ids = np.empty_like(ids)
+    out_off = np.empty_like(offsets)
+    k = _kernels.subsample_tokens(ids, offsets, remap, keep_prob, seed, 0, out_ids, out_off)
+    ref_ids, ref_off = _reference.subsample_tokens(ids, offsets, remap, keep_prob, int(seed), 0)
+    assert np.array_equal(out_ids[:k], ref_ids) and np.array_equal(out_off, ref_off)
+    assert not np.isin(ref_ids, np.flatnonzero(remap < 0)).any()
+    # the draw of a token depends on its global position only, not on the chunk it is in
+    cut = int(offsets[100])
+    first, second = np.empty_like(ids), np.empty_like(ids)
+    k1 = _kernels.subsample_tokens(ids[:cut], offsets[:101], remap, keep_prob, seed, 0, first, np.empty(101, np.int64))
+    k2 = _kernels.subsample_tokens(ids[cut:], offsets[100:] - cut, remap, keep_prob, seed, cut, second,
+                                   np.empty(offsets.shape[0] - 100, np.int64))
+    assert np.array_equal(np.concatenate([first[:k1], second[:k2]]), out_ids[:k])
+    # keep rates follow keep_prob
+    u = np.array([_kernels.uniform_at(seed, i) for i in range(20000)])
+    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.01
+    assert all(_reference.uniform_at(int(seed), i) == u[i] for i in range(50))
 
 
 def test_weightings_match_dense_formulas():
@@ -68,11 +92,14 @@ def _planted_sentences(seed=0, n=400):
     return out, animals, vehicles
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"weighting": "ppmi", "window": 2},
-                                    {"weighting": "ppmi", "bags": 1, "add_context": True, "eig_power": 0}])
+_SMALL = dict(subsample=None, min_count=1)  # a toy corpus: every word is "frequent"
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"preset": "paper"}, {"window": 2, "add_context": False, "eig_power": 0.5},
+                                    {"bags": 2, "distance_weighting": "harmonic"}])
 def test_context_embedder_recovers_planted_groups(kwargs):
     sentences, animals, vehicles = _planted_sentences()
-    emb = ContextEmbedder(n_components=4, random_state=0, **kwargs).fit(sentences)
+    emb = ContextEmbedder(n_components=4, random_state=0, **_SMALL, **kwargs).fit(sentences)
     wv = emb.word_vectors_
     for group, other in ((animals, vehicles), (vehicles, animals)):
         for w in group:
@@ -85,21 +112,57 @@ def test_context_embedder_recovers_planted_groups(kwargs):
 
 def test_context_embedder_settings():
     sentences, _, _ = _planted_sentences(n=50)
-    paper = ContextEmbedder(n_components=3, random_state=0).fit(sentences)
-    assert (paper.window_, paper.distance_weighting_, paper.eig_power_) == (2, "none", 1.0)
+    paper = ContextEmbedder(preset="paper", n_components=3, random_state=0).fit(sentences)
+    assert {k: paper.settings_[k] for k in ("window", "weighting", "bags", "distance_weighting", "eig_power",
+                                            "add_context", "subsample", "min_count")} == {
+        "window": 2, "weighting": "paper", "bags": 2, "distance_weighting": "none", "eig_power": 1.0,
+        "add_context": False, "subsample": None, "min_count": 1}
     assert paper.components_.shape[1] == 2 * len(paper.word_vectors_)
-    ppmi = ContextEmbedder(weighting="ppmi", n_components=3, random_state=0).fit(sentences)
-    assert (ppmi.window_, ppmi.distance_weighting_, ppmi.eig_power_) == (3, "linear", 0.5)
-    # U S^p: the paper's vectors are U S, ppmi's U S^0.5 of the same kind of decomposition
-    same = ContextEmbedder(weighting="ppmi", n_components=3, eig_power=1.0, random_state=0).fit(sentences)
-    ratio = np.linalg.norm(same.word_vectors_.vectors, axis=0) / np.linalg.norm(ppmi.word_vectors_.vectors, axis=0)
-    assert np.allclose(ratio, np.sqrt(ppmi.singular_values_), rtol=1e-3)
-    rare = ContextEmbedder(n_components=3, min_count=20, random_state=0).fit(sentences)
+    default = ContextEmbedder()._settings()
+    assert (default["n_components"], default["window"], default["bags"], default["eig_power"],
+            default["add_context"], default["subsample"], default["min_count"]) == (300, 3, 1, 0.0, True, 1e-3, 5)
+    assert ContextEmbedder(preset="paper")._settings()["n_components"] == 50
+    # U S^p: vectors scale with the singular values
+    p0 = ContextEmbedder(n_components=3, add_context=False, random_state=0, **_SMALL).fit(sentences)
+    p1 = ContextEmbedder(n_components=3, add_context=False, eig_power=1.0, random_state=0, **_SMALL).fit(sentences)
+    ratio = np.linalg.norm(p1.word_vectors_.vectors, axis=0) / np.linalg.norm(p0.word_vectors_.vectors, axis=0)
+    assert np.allclose(ratio, p0.singular_values_, rtol=1e-3)
+    # W + C: unit word vectors plus unit context vectors
+    wc = ContextEmbedder(n_components=3, random_state=0, **_SMALL).fit(sentences)
+    U = p0.word_vectors_.vectors / np.linalg.norm(p0.word_vectors_.vectors, axis=1, keepdims=True)
+    V = wc.components_.T / np.linalg.norm(wc.components_.T, axis=1, keepdims=True)
+    np.testing.assert_allclose(wc.word_vectors_.vectors, U + V, atol=1e-5)
+    # rare words are removed before windowing: neither rows nor contexts
     corpus = as_corpus(sentences)
+    rare = ContextEmbedder(n_components=3, min_count=20, subsample=None, random_state=0).fit(sentences)
     assert set(rare.word_vectors_.words) == set(corpus.words[corpus.counts >= 20])
+    assert rare.components_.shape[1] == len(rare.word_vectors_)
+    assert rare.word_counts_.tolist() == corpus.counts[corpus.counts >= 20].tolist()
     # the same corpus as a Corpus object or as token lists gives the same vectors
-    again = ContextEmbedder(n_components=3, random_state=0).fit(corpus)
-    assert np.allclose(again.word_vectors_.vectors, paper.word_vectors_.vectors)
+    again = ContextEmbedder(n_components=3, random_state=0, **_SMALL).fit(corpus)
+    assert np.allclose(again.word_vectors_.vectors, wc.word_vectors_.vectors)
+
+
+def test_context_embedder_subsampling_is_seeded_and_follows_the_threshold():
+    sentences = _zipf_sentences(3, n=3000, n_words=300)
+    corpus = as_corpus(sentences)
+    a = ContextEmbedder(n_components=5, subsample=1e-2, min_count=1, random_state=0).fit(corpus)
+    b = ContextEmbedder(n_components=5, subsample=1e-2, min_count=1, random_state=0).fit(corpus)
+    c = ContextEmbedder(n_components=5, subsample=1e-2, min_count=1, random_state=1).fit(corpus)
+    np.testing.assert_array_equal(a.word_vectors_.vectors, b.word_vectors_.vectors)
+    assert a.n_tokens_ == b.n_tokens_ != c.n_tokens_
+    f = corpus.counts / corpus.counts.sum()
+    expected = float(np.sum(corpus.counts * np.minimum(1.0, np.sqrt(1e-2 / f))))
+    assert abs(a.n_tokens_ - expected) < 4 * np.sqrt(expected)  # binomial draws around the expected count
+    assert ContextEmbedder(n_components=5, subsample=None, min_count=1).fit(corpus).n_tokens_ == corpus.n_tokens
+
+
+def test_context_embedder_progress_bar(capsys):
+    pytest.importorskip("tqdm")
+    sentences, _, _ = _planted_sentences(n=50)
+    ContextEmbedder(n_components=3, progress=True, random_state=0, **_SMALL).fit(sentences)
+    err = capsys.readouterr().err
+    assert "ContextEmbedder" in err and "SVD" in err
 
 
 def test_context_embedder_errors():
@@ -111,18 +174,28 @@ def test_context_embedder_errors():
     with pytest.raises(ValueError, match="bags=3"):
         ContextEmbedder(bags=3).fit(sentences)
     with pytest.raises(ValueError, match="cds"):
-        ContextEmbedder(weighting="ppmi", cds=1.5).fit(sentences)
+        ContextEmbedder(cds=1.5).fit(sentences)
     with pytest.raises(ValueError, match="shift"):
-        ContextEmbedder(weighting="ppmi", shift=0.5).fit(sentences)
+        ContextEmbedder(shift=0.5).fit(sentences)
     with pytest.raises(ValueError, match="n_components=500 must be <="):
-        ContextEmbedder(n_components=500).fit(sentences)
+        ContextEmbedder(n_components=500, **_SMALL).fit(sentences)
     with pytest.raises(ValueError, match="distance_weighting='gauss'"):
         ContextEmbedder(distance_weighting="gauss").fit(sentences)
+    with pytest.raises(ValueError, match="preset='word2vec'"):
+        ContextEmbedder(preset="word2vec").fit(sentences)
+    with pytest.raises(ValueError, match="subsample=0.0 must be > 0"):
+        ContextEmbedder(subsample=0.0).fit(sentences)
+    with pytest.raises(TypeError, match="add_context='yes'"):
+        ContextEmbedder(add_context="yes").fit(sentences)
+    with pytest.raises(ValueError, match="no word occurs min_count=1000"):
+        ContextEmbedder(min_count=1000).fit(sentences)
+    with pytest.raises(ValueError, match="on a small corpus use subsample=None"):
+        ContextEmbedder(n_components=2).fit(sentences)
 
 
 def test_context_embedder_save_load(tmp_path):
     sentences, _, _ = _planted_sentences(n=60)
-    emb = ContextEmbedder(n_components=3, random_state=0).fit(sentences)
+    emb = ContextEmbedder(n_components=3, random_state=0, **_SMALL).fit(sentences)
     again = veob.load(veob.save(emb, tmp_path / "ctx.veob"))
     assert again.word_vectors_.most_similar("cat", topn=3) == emb.word_vectors_.most_similar("cat", topn=3)
 
@@ -283,7 +356,7 @@ def test_real_data_embedders(data_root):
 
     texts = load_imdb(data_root / "imdb" / "aclImdb.tar.gz", subsets="unsup").texts[:3000]
     corpus = prepare_corpus(texts, progress=False)
-    ctx = ContextEmbedder(weighting="ppmi", n_components=50, random_state=0).fit(corpus).word_vectors_
+    ctx = ContextEmbedder(n_components=50, random_state=0).fit(corpus).word_vectors_
     assert "film" in [w for w, _ in ctx.most_similar("movie", topn=5)]
     entries = load_dictionary(data_root / "simple_english_dictionary" / "merged.json.gz")[:4000]
     dic = DictionaryEmbedder(n_components=100, random_state=0).fit(entries).word_vectors_
@@ -301,35 +374,22 @@ def _zipf_sentences(seed=0, n=1500, n_words=200):
     return [[vocab[j] for j in rng.zipf(1.5, size=rng.integers(0, 12)) % n_words] for _ in range(n)]
 
 
-@pytest.mark.parametrize("weighting, bags", [("paper", 2), ("ppmi", 2), ("ppmi", 1)])
-def test_fit_chunks_equals_fit_on_the_concatenation(weighting, bags):
+@pytest.mark.parametrize("kwargs", [{"preset": "paper"}, {"bags": 2, "subsample": None},
+                                    {"subsample": 0.01, "min_count": 3}])
+def test_fit_chunks_equals_fit_on_the_concatenation(kwargs):
     sentences = _zipf_sentences()
-    whole = ContextEmbedder(n_components=8, weighting=weighting, bags=bags, random_state=0).fit(sentences)
+    whole = ContextEmbedder(n_components=8, random_state=0, **kwargs).fit(sentences)
     chunks = (sentences[i:i + 400] for i in range(0, len(sentences), 400))  # a generator, read once
-    parts = ContextEmbedder(n_components=8, weighting=weighting, bags=bags, random_state=0).fit_chunks(chunks)
-    assert parts.n_chunks_ == 4
+    parts = ContextEmbedder(n_components=8, random_state=0, **kwargs).fit_chunks(chunks)
+    assert parts.n_chunks_ == 4 and parts.n_tokens_ == whole.n_tokens_
     assert whole.word_vectors_.words.tolist() == parts.word_vectors_.words.tolist()
-    if weighting == "paper":  # unit weights: integer counts, identical matrices
+    assert whole.word_counts_.tolist() == parts.word_counts_.tolist()
+    if kwargs.get("preset") == "paper":  # unit weights: integer counts, identical matrices
         np.testing.assert_array_equal(whole.singular_values_, parts.singular_values_)
         np.testing.assert_array_equal(whole.word_vectors_.vectors, parts.word_vectors_.vectors)
     else:
         np.testing.assert_allclose(whole.singular_values_, parts.singular_values_, rtol=1e-5)
         np.testing.assert_allclose(whole.word_vectors_.vectors, parts.word_vectors_.vectors, atol=1e-5)
-
-
-def test_accumulator_merges_counts_exactly_with_a_growing_vocabulary():
-    from veob.text._cooc import CooccurrenceAccumulator, cooccurrence_matrix
-
-    sentences = _zipf_sentences(1, n=600)
-    full = as_corpus(sentences)
-    X = cooccurrence_matrix(full.token_ids, full.offsets, full.words.shape[0], 3, np.array([1.0, 0.5, 0.25]))
-    acc = CooccurrenceAccumulator(3, np.array([1.0, 0.5, 0.25]), 2)
-    for a in (0, 50, 51, 300):  # includes a one-sentence chunk
-        acc.add(as_corpus(sentences[a:{0: 50, 50: 51, 51: 300, 300: 600}[a]]))
-    words, counts, Y = acc.result()
-    assert words.tolist() == full.words.tolist() and counts.tolist() == full.counts.tolist()
-    assert Y.has_sorted_indices and Y.shape == X.shape
-    np.testing.assert_allclose(Y.toarray(), X.toarray(), rtol=1e-14)
 
 
 def test_fit_chunks_bad_input():
@@ -343,8 +403,8 @@ def test_fit_chunks_bad_input():
 
 def test_incremental_solver_matches_the_default():
     sentences = _zipf_sentences(2)
-    ref = ContextEmbedder(n_components=6, weighting="ppmi", random_state=0).fit(sentences)
-    inc = ContextEmbedder(n_components=6, weighting="ppmi", solver="incremental").fit(sentences)
+    ref = ContextEmbedder(n_components=6, subsample=None, add_context=False, random_state=0).fit(sentences)
+    inc = ContextEmbedder(n_components=6, subsample=None, add_context=False, solver="incremental").fit(sentences)
     np.testing.assert_allclose(inc.singular_values_, ref.singular_values_, rtol=1e-4)
     cos = np.abs(np.sum(ref.word_vectors_.vectors * inc.word_vectors_.vectors, axis=0)) / (
         np.linalg.norm(ref.word_vectors_.vectors, axis=0) * np.linalg.norm(inc.word_vectors_.vectors, axis=0))

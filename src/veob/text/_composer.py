@@ -219,7 +219,9 @@ class ReviewComposer(BaseEstimator):
             remap[keep] = np.arange(keep.shape[0])
             corpus = Corpus(vocabulary[keep], counts[keep], remap[ids], offsets, np.arange(offsets.shape[0] - 1))
             dim = min(check_int(self.word_dim, "word_dim", low=1), keep.shape[0] - 1)
-            emb = ContextEmbedder(n_components=max(dim, 1), weighting="ppmi",
+            # the settings the composer was tuned with (ContextEmbedder's defaults changed since)
+            emb = ContextEmbedder(n_components=max(dim, 1), window=3, bags=2, distance_weighting="linear",
+                                  eig_power=0.5, add_context=False, min_count=1, subsample=None,
                                   random_state=rng.randint(2**31 - 1)).fit(corpus)
             source = emb.word_vectors_
         else:
