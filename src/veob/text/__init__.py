@@ -26,6 +26,8 @@ Word vectors
    OrthographyEmbedder  -- spelling: letter spectra -> SVD (section 6.2)
    ContextEmbedder      -- co-occurrence (paper) or PPMI -> SVD (section 6.3)
    DictionaryEmbedder   -- spelling + synonyms + antonyms -> SVD (section 6.4)
+   retrofit             -- refine any word vectors with a dictionary's synonyms and antonyms
+   lexicon_graph        -- the synonym / antonym edges between the words of a vocabulary
 
 Review models
 -------------
@@ -52,6 +54,7 @@ from ._corpus import Corpus, as_corpus, clean_text, prepare_corpus
 from ._dictionary import DictionaryEmbedder
 from ._lm import KneserNeyLM
 from ._orthography import OrthographyEmbedder
+from ._retrofit import lexicon_graph, retrofit
 from ._sentence import SentenceEmbedder
 from ._word_vectors import WordVectors, read_word_pairs
 
@@ -66,6 +69,8 @@ __all__ = [
     "WordVectors",
     "as_corpus",
     "clean_text",
+    "lexicon_graph",
     "prepare_corpus",
     "read_word_pairs",
+    "retrofit",
 ]
