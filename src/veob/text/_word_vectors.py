@@ -134,6 +134,96 @@ class WordVectors:
         norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
         return self.vectors / np.where(norms > 0, norms, 1).astype(self.vectors.dtype)
 
+    # ------------------------------------------------------------ word2vec files
+    def save_word2vec_format(self, path, *, binary=False):
+        """Write the vectors in the word2vec format (gensim's ``KeyedVectors`` reads it).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (replaced atomically: a failure leaves no
+            partial file).
+        binary : bool, default=False
+            The binary format (float32 bytes) instead of text.
+
+        Returns
+        -------
+        path : str
+
+        Notes
+        -----
+        The bytes are those of gensim's ``save_word2vec_format``: the
+        header ``"<n_words> <dim>"``, then one line per word with the
+        ``str`` of each float32 value (text), or the word, a space and the
+        little-endian float32 vector (binary). Vectors are written as
+        float32. Words must hold no whitespace.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from veob.text import WordVectors
+        >>> wv = WordVectors(["cat", "dog"], np.array([[0.5, 1.0], [0.25, -2.0]], dtype=np.float32))
+        >>> path = wv.save_word2vec_format(os.path.join(tempfile.mkdtemp(), "vectors.txt"))
+        >>> print(open(path).read(), end="")
+        2 2
+        cat 0.5 1.0
+        dog 0.25 -2.0
+        >>> WordVectors.load_word2vec_format(path).most_similar("cat", topn=1)
+        [('cat', 0.0)]
+        """
+        from ._word2vec import write_word2vec
+
+        if not isinstance(binary, (bool, np.bool_)):
+            raise TypeError(f"binary={binary!r} must be True or False")
+        return write_word2vec(path, self.words.tolist(), self.vectors, binary=bool(binary))
+
+    @classmethod
+    def load_word2vec_format(cls, path, *, binary=None, limit=None):
+        """Read a word2vec text or binary file (as written by gensim or the C tool).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+        binary : bool or None, default=None
+            The format; None detects it from the first record.
+        limit : int, optional
+            Read only the first ``limit`` words.
+
+        Returns
+        -------
+        word_vectors : WordVectors
+            float32 vectors.
+
+        Raises
+        ------
+        ValueError
+            Naming the line (text) or record (binary) that is malformed,
+            holds NaN or infinity, or is missing; nothing is loaded then.
+        FileNotFoundError
+            When ``path`` does not exist.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from veob.text import WordVectors
+        >>> path = os.path.join(tempfile.mkdtemp(), "v.txt")
+        >>> _ = open(path, "w").write("2 3\\nsun 1 0 0\\nmoon 0.5 0.5 0\\n")
+        >>> WordVectors.load_word2vec_format(path)
+        WordVectors(n_words=2, vector_size=3)
+        """
+        from ._word2vec import read_word2vec
+
+        if binary is not None and not isinstance(binary, (bool, np.bool_)):
+            raise TypeError(f"binary={binary!r} must be True, False or None (detect)")
+        if limit is not None:
+            limit = check_int(limit, "limit", low=1)
+        words, vectors = read_word2vec(path, binary=binary, limit=limit)
+        if not words:
+            raise ValueError(f"{os.fspath(path)}: the file holds no word")
+        return cls(words, vectors)
+
     # ------------------------------------------------------------ queries
     def _query_vector(self, word_or_vector):
         if isinstance(word_or_vector, str):
