@@ -22,6 +22,7 @@ from . import _kernels
 __all__ = ["Corpus", "prepare_corpus", "clean_text", "as_corpus", "TOKENIZERS"]
 
 TOKENIZERS = ("fast", "spacy")
+_NO_LIMIT = np.iinfo(np.int64).max  # max_tokens=None
 
 _TAG = re.compile(r"<[^>]*>")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -425,9 +426,9 @@ def prepare_corpus(texts, *, max_tokens=32, tokenizer="fast", deduplicate=True, 
     ----------
     texts : list of str
         Raw documents (e.g. IMDB reviews with their ``<br />`` tags).
-    max_tokens : int, default=32
+    max_tokens : int or None, default=32
         Keep sentences of ``1 .. max_tokens`` tokens (counted after the
-        filter below).
+        filter below); None keeps every non-empty sentence.
     tokenizer : {"fast", "spacy"}, default="fast"
         ``"spacy"`` runs ``spacy.blank("en")`` with a ``sentencizer`` over
         each text. ``"fast"`` gives the same sentences (verified on the
@@ -475,7 +476,7 @@ def prepare_corpus(texts, *, max_tokens=32, tokenizer="fast", deduplicate=True, 
     [0, 0, 0, 0]
     """
     texts = check_str_list(texts, "texts", allow_empty=True)
-    max_tokens = check_int(max_tokens, "max_tokens", low=1)
+    max_tokens = _NO_LIMIT if max_tokens is None else check_int(max_tokens, "max_tokens", low=1)
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"tokenizer={tokenizer!r} is not supported; choose one of {TOKENIZERS}")
     if not isinstance(deduplicate, (bool, np.bool_)):
