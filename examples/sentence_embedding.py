@@ -72,9 +72,9 @@ def main():
     queries = [sum(prepare_corpus([q], progress=False).sentences, []) for q in QUERIES]
 
     settings = {
-        "paper": (ContextEmbedder(n_components=args.word_components or 50, random_state=0),
+        "paper": (ContextEmbedder(preset="paper", n_components=args.word_components or 50, random_state=0),
                   dict(preset="paper", n_components=200)),
-        "best": (ContextEmbedder(weighting="ppmi", n_components=args.word_components or 300, random_state=0),
+        "best": (ContextEmbedder(n_components=args.word_components or 300, random_state=0),
                  dict()),
     }
     store = ChromaStore(out / "chroma", distance="cosine")

@@ -47,7 +47,9 @@ def make_data(root, seed=0):
     the paper's first query sentence and 10001_0.txt (the last one) the second.
     """
     rng = np.random.default_rng(seed)
-    vocab = _pseudo_words(300, rng) + QUERY_WORDS
+    # the words of the query sentences recur like the others (the default word vectors drop rare words)
+    extra = sorted({w for t in (TOKENS0, TOKENS1) for w in t.split() if w.isalpha()} - set(QUERY_WORDS))
+    vocab = _pseudo_words(300, rng) + QUERY_WORDS + extra
     order = np.concatenate([rng.permutation(len(vocab)) for _ in range(20)])
     pos, reviews = 0, {}
     for rid in list(range(N_REVIEWS - 1)) + [10001]:
@@ -61,6 +63,14 @@ def make_data(root, seed=0):
         if rid == 10001:
             sentences.insert(0, SENT1)
         reviews[f"aclImdb/train/unsup/{rid}_0.txt"] = "<br /><br />".join(sentences)
+    # a few labelled reviews, so that all 100k-style subsets exist (veob context's best preset reads them)
+    for split in ("train", "test"):
+        for label, rating in (("pos", 8), ("neg", 2)):
+            for rid in range(5):
+                n = int(rng.integers(6, 13))
+                text = " ".join(vocab[i] for i in order[pos:pos + n]).capitalize() + "."
+                pos = (pos + n) % (len(order) - 20)
+                reviews[f"aclImdb/{split}/{label}/{rid}_{rating}.txt"] = text
     (root / "imdb").mkdir(parents=True)
     with tarfile.open(root / "imdb" / "aclImdb.tar.gz", "w:gz") as tar:
         for name, text in reviews.items():
@@ -232,23 +242,34 @@ def test_words_end_to_end_with_cache_and_query(data, tmp_path, capsys):
 
 def test_context_end_to_end_both_presets(data, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["context", "--data", str(data), "--out", str(out), "--max-store", "100"]) == 0
+    assert main(["context", "--data", str(data), "--out", str(out), "--max-store", "100",
+                 "--components", "50"]) == 0
     printed = capsys.readouterr().out
-    assert "paper: two bags" in printed and "best: PPMI" in printed
+    assert "paper: two bags" in printed and "best (ContextEmbedder() defaults)" in printed
     report = _report(out)
-    n_words = report["corpus"]["n_words"]
+    assert report["corpus"]["paper"]["subsets"] == ["unsup"] and report["corpus"]["paper"]["max_tokens"] == 32
+    assert report["corpus"]["best"]["subsets"] == ["train", "test", "unsup"]
+    assert report["corpus"]["best"]["max_tokens"] is None
+    assert report["corpus"]["best"]["n_reviews"] == report["corpus"]["paper"]["n_reviews"] + 20
     store = ChromaStore(out / "chroma", distance="cosine")
-    for preset, k in (("paper", 50), ("best", 300)):
+    for preset in ("paper", "best"):
+        n_words = report["corpus"][preset]["n_words"]
         metrics = report["metrics"][preset]
-        assert metrics["dimension"] == k and metrics["n_vectors"] == n_words
+        assert metrics["dimension"] == 50
+        # the paper keeps every word; the defaults drop words seen fewer than 5 times before windowing
+        assert (metrics["n_vectors"] == n_words) if preset == "paper" else (100 < metrics["n_vectors"] < n_words)
+        exported = Path(metrics["word2vec_file"])
+        assert exported == out / f"vectors-{preset}.txt"
+        assert exported.read_text().split("\n", 1)[0] == f"{metrics['n_vectors']} 50"
         for table, query in zip(metrics["queries"], ["physicist", "twists"]):
             _check_word_table(table, query)
         # --max-store 100: the 100 most frequent words plus the query words
         records = store.get(f"imdb-context-{preset}", include_embeddings=False)
         ids = {r.id for r in records}
-        assert len(ids) == 102 == report["chroma"]["collections"][f"imdb-context-{preset}"]
+        assert 100 < len(ids) <= 102 and len(ids) == report["chroma"]["collections"][f"imdb-context-{preset}"]
         assert {"physicist", "twists"} <= ids
-    assert report["metrics"]["paper"]["window"] == 2 and report["metrics"]["best"]["window"] == 3
+    assert report["metrics"]["paper"]["settings"]["window"] == 2
+    assert report["metrics"]["best"]["settings"]["window"] == 3
     assert {"context_paper", "context_best", "chroma_imdb-context-paper", "chroma_imdb-context-best"} <= set(
         report["timings"])
 

@@ -104,14 +104,14 @@ def find_dictionary(root):
                             "simple_english_dictionary/merged.json.gz there")
 
 
-def _cache_key(path, limit):
+def _cache_key(path, limit, subsets, max_tokens):
     from .._version import __version__
 
     stamp = path / "train" / "unsup" if (path / "train" / "unsup").is_dir() else path
     st = stamp.stat()
     return json.dumps({"format": _CACHE_FORMAT, "source": str(path.resolve()), "size": st.st_size,
-                       "mtime_ns": st.st_mtime_ns, "limit": limit, "max_tokens": _MAX_TOKENS,
-                       "veob": __version__}, sort_keys=True)
+                       "mtime_ns": st.st_mtime_ns, "limit": limit, "max_tokens": max_tokens,
+                       "subsets": list(subsets), "veob": __version__}, sort_keys=True)
 
 
 def _read_cache(file, key):
@@ -145,20 +145,27 @@ def _write_cache(file, key, corpus, review_files):
         raise
 
 
-def load_unsup_corpus(path, *, limit=None, cache_dir=None, progress=True, timings=None):
-    """The 50,000 ``train/unsup`` reviews as a prepared corpus (the paper's sections 6.2-6.5).
+def load_unsup_corpus(path, *, limit=None, cache_dir=None, progress=True, timings=None, subsets="unsup",
+                      max_tokens=_MAX_TOKENS):
+    """IMDB reviews as a prepared corpus: by default the paper's 50,000 ``train/unsup`` reviews
+    (sections 6.2-6.5) in sentences of at most 32 tokens.
 
     Parameters
     ----------
     path : path-like
         ``aclImdb.tar.gz`` or the extracted folder (see :func:`find_imdb`).
+    subsets : str or tuple of str, default="unsup"
+        The reviews read (``load_imdb``'s subsets): ``("train", "test",
+        "unsup")`` is all 100,000.
+    max_tokens : int or None, default=32
+        ``prepare_corpus``'s sentence length limit (None: no limit).
     limit : int, optional
         Only the first ``limit`` reviews (in file-id order), for smoke runs.
     cache_dir : path-like, optional
-        Folder for a cache of the prepared corpus (``imdb-unsup-<key>.npz``,
-        about 70 MB for all reviews, keyed by the source's path, size and
-        modification time, ``limit`` and the veob version). A stale or
-        unreadable cache file is rebuilt.
+        Folder for a cache of the prepared corpus (``imdb-<subsets>-<key>.npz``,
+        about 70 MB for the unsup reviews, keyed by the source's path, size
+        and modification time, ``limit``, ``subsets``, ``max_tokens`` and the
+        veob version). A stale or unreadable cache file is rebuilt.
     progress : bool, default=True
         Progress bar while tokenizing.
     timings : dict, optional
@@ -168,7 +175,7 @@ def load_unsup_corpus(path, *, limit=None, cache_dir=None, progress=True, timing
     Returns
     -------
     corpus : veob.text.Corpus
-        Sentences of 1..32 tokens, repeats dropped (``prepare_corpus``).
+        Sentences of 1..max_tokens tokens, repeats dropped (``prepare_corpus``).
     review_files : ndarray of str
         File of each review, e.g. ``"train/unsup/0_0.txt"``; sentence ``i``
         comes from ``review_files[corpus.sources[i]]``.
@@ -180,12 +187,14 @@ def load_unsup_corpus(path, *, limit=None, cache_dir=None, progress=True, timing
     from ..text import prepare_corpus
 
     path = Path(path)
+    subsets = (subsets,) if isinstance(subsets, str) else tuple(subsets)
     timings = {} if timings is None else timings
     cache_file = key = cache_error = None
     cached = None
     if cache_dir is not None:
-        key = _cache_key(path, limit)
-        cache_file = Path(cache_dir) / f"imdb-unsup-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+        key = _cache_key(path, limit, subsets, max_tokens)
+        name = "-".join(subsets)
+        cache_file = Path(cache_dir) / f"imdb-{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
         with timer(timings, "load_cache"):
             cached = _read_cache(cache_file, key)
         if cached is None:
@@ -195,20 +204,21 @@ def load_unsup_corpus(path, *, limit=None, cache_dir=None, progress=True, timing
         n_reviews = len(review_files)
     else:
         with timer(timings, "load_reviews"):
-            data = load_imdb(path, subsets="unsup")
+            data = load_imdb(path, subsets=subsets)
         texts, review_files = data.texts, np.asarray(data.files, dtype=str)
         if limit is not None:
             texts, review_files = texts[:limit], review_files[:limit]
         n_reviews = len(texts)
         with timer(timings, "prepare_corpus"):
-            corpus = prepare_corpus(texts, max_tokens=_MAX_TOKENS, progress=progress)
+            corpus = prepare_corpus(texts, max_tokens=max_tokens, progress=progress)
         if cache_file is not None:
             try:
                 _write_cache(cache_file, key, corpus, review_files)
             except OSError as exc:  # the corpus is ready: report, do not fail
                 cache_error = f"cannot write {str(cache_file)!r}: {exc.strerror or exc}"
     info = {"source": str(path), "n_reviews": int(n_reviews), "n_sentences": corpus.n_sentences,
-            "n_tokens": corpus.n_tokens, "n_words": int(len(corpus.words)), "max_tokens": _MAX_TOKENS,
+            "n_tokens": corpus.n_tokens, "n_words": int(len(corpus.words)), "max_tokens": max_tokens,
+            "subsets": list(subsets),
             "limit": limit, "cache": str(cache_file) if cache_file is not None else None,
             "cache_hit": cached is not None, "cache_error": cache_error}
     return corpus, review_files, info
@@ -229,17 +239,39 @@ def fit_orthography(words, *, n_components=40, n_points=15, n_freqs=6, random_st
                                random_state=random_state).fit(words)
 
 
-def fit_context(corpus, preset, *, n_components=None, solver="auto", random_state=0):
-    """Section 6.3: ``"paper"`` is ``ContextEmbedder()`` (two bags, SVD 50); ``"best"``
-    is PPMI with 300 dimensions (window 3, linear weights, ``U S^0.5``)."""
+def fit_context(corpus, preset, *, n_components=None, solver="auto", random_state=0, progress=False):
+    """Section 6.3: ``"paper"`` is ``ContextEmbedder(preset="paper")`` (two bags, SVD 50); ``"best"``
+    is ``ContextEmbedder()``, the defaults chosen on the development sets (PPMI-SVD 300, W + C)."""
     from ..text import ContextEmbedder
 
     _check_preset(preset)
-    if preset == "paper":
-        return ContextEmbedder(n_components=n_components or 50, solver=solver,
-                               random_state=random_state).fit(corpus)
-    return ContextEmbedder(weighting="ppmi", n_components=n_components or 300, solver=solver,
-                           random_state=random_state).fit(corpus)
+    return ContextEmbedder(n_components=n_components, preset="paper" if preset == "paper" else None, solver=solver,
+                           progress=progress, random_state=random_state).fit(corpus)
+
+
+def word_similarity_scores(word_vectors, root):
+    """Spearman correlations on the development sets found under ``root/dev_eval`` (name -> dict)."""
+    from ..datasets import SIMILARITY_SETS, load_word_similarity
+
+    folder = Path(root) / "dev_eval"
+    scores = {}
+    for name, (file, kind) in SIMILARITY_SETS.items():
+        if not (folder / file).is_file():
+            continue
+        pairs = load_word_similarity(name, folder)
+        rho, _, n_oov = word_vectors.evaluate_word_pairs(pairs)
+        scores[name] = {"spearman": None if np.isnan(rho) else round(rho, 4), "pairs": len(pairs),
+                        "covered": len(pairs) - n_oov, "measures": kind}
+    return scores
+
+
+def format_similarity_scores(scores):
+    """The scores of :func:`word_similarity_scores` as one line per set."""
+    lines = []
+    for name, r in scores.items():
+        rho = "n/a" if r["spearman"] is None else f"{r['spearman']:.3f}"
+        lines.append(f"    {name:<14} {rho:>6}   ({r['covered']:,} of {r['pairs']:,} pairs; {r['measures']})")
+    return "\n".join(lines)
 
 
 def fit_dictionary(entries, preset, *, n_components=None, random_state=0):
@@ -543,8 +575,8 @@ class TextRun:
     def say(self, *parts):
         say(self.args, *parts)
 
-    def imdb_corpus(self, root):
-        """Find, load and prepare (or read from --cache) the unsup corpus; UsageError when missing."""
+    def imdb_corpus(self, root, *, subsets="unsup", max_tokens=_MAX_TOKENS):
+        """Find, load and prepare (or read from --cache) the reviews; UsageError when missing."""
         try:
             path = find_imdb(root)
         except FileNotFoundError as exc:
@@ -559,11 +591,13 @@ class TextRun:
             else:
                 raise UsageError(f"--cache {str(cache)!r} lies inside the data folder {str(root)!r}: "
                                  "pick a folder outside it (the data folder is read-only)")
-        self.say(f"veob {self.command}: reading {path}" + (f" (first {self.args.limit:,} reviews)"
-                                                           if self.args.limit else ""))
+        which = "/".join((subsets,) if isinstance(subsets, str) else subsets)
+        self.say(f"veob {self.command}: reading {path} ({which}" + (f", first {self.args.limit:,} reviews"
+                                                                  if self.args.limit else "") + ")")
         try:
             corpus, files, info = load_unsup_corpus(path, limit=self.args.limit, cache_dir=cache,
-                                                    progress=self.progress, timings=self.timings)
+                                                    progress=self.progress, timings=self.timings,
+                                                    subsets=subsets, max_tokens=max_tokens)
         except (FileNotFoundError, ValueError) as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         except ImportError as exc:
