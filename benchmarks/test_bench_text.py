@@ -54,7 +54,7 @@ def texts(quick):
 
 @pytest.fixture(scope="module")
 def corpus(texts):
-    return prepare_corpus(texts, progress=False)
+    return prepare_corpus(texts, max_tokens=32, progress=False)  # the paper's corpus
 
 
 @pytest.fixture(scope="module")

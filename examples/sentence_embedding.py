@@ -65,7 +65,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
 
     reviews = load_imdb(Path(args.data) / "imdb" / "aclImdb.tar.gz", subsets="unsup")
-    corpus = prepare_corpus(reviews.texts[:args.limit])
+    corpus = prepare_corpus(reviews.texts[:args.limit], max_tokens=32)  # the paper's sentences
     files = reviews.files[corpus.sources]  # the review file of each sentence
     print(f"{corpus.n_sentences:,} sentences of {len(corpus.words):,} words")
     # the queries with the corpus' preprocessing: each text becomes one token list

@@ -48,7 +48,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
 
     reviews = load_imdb(Path(args.data) / "imdb" / "aclImdb.tar.gz", subsets="unsup")
-    corpus = prepare_corpus(reviews.texts[:args.limit])  # sentences of 1..32 tokens, as in the paper
+    corpus = prepare_corpus(reviews.texts[:args.limit], max_tokens=32)  # sentences of 1..32 tokens, as in the paper
     print(f"{len(corpus.words):,} words in {corpus.n_sentences:,} sentences")
 
     embedder = OrthographyEmbedder(n_points=15, n_freqs=6, n_components=args.components).fit(corpus.words)
