@@ -26,6 +26,7 @@ Word vectors
    OrthographyEmbedder  -- spelling: letter spectra -> SVD (section 6.2)
    ContextEmbedder      -- co-occurrence (paper) or PPMI -> SVD (section 6.3)
    DictionaryEmbedder   -- spelling + synonyms + antonyms -> SVD (section 6.4)
+   SpellingCorrector    -- corrects misspellings from the nearest spelling vectors
 
 Review models
 -------------
@@ -53,6 +54,7 @@ from ._dictionary import DictionaryEmbedder
 from ._lm import KneserNeyLM
 from ._orthography import OrthographyEmbedder
 from ._sentence import SentenceEmbedder
+from ._spelling import SpellingCorrector
 from ._word_vectors import WordVectors, read_word_pairs
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "OrthographyEmbedder",
     "ReviewComposer",
     "SentenceEmbedder",
+    "SpellingCorrector",
     "WordVectors",
     "as_corpus",
     "clean_text",
