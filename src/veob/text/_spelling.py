@@ -95,7 +95,7 @@ class SpellingCorrector(BaseEstimator):
     ----------
     n_candidates : int, default=32
         Shortlist length: vocabulary words re-ranked per misspelling.
-    n_probe : int, default=32
+    n_probe : int, default=128
         Cells (with the nearest centres) scanned for the shortlist; more
         cells scan more words (slower, finds more of the true nearest).
     distance_weight : float, default=10.0
@@ -118,7 +118,7 @@ class SpellingCorrector(BaseEstimator):
     embedder : OrthographyEmbedder or None, default=None
         Unfitted embedder to clone. None: ``OrthographyEmbedder()`` (its
         dimension capped at the vocabulary size).
-    max_level, min_samples : int, default=10, 200
+    max_level, min_samples : int, default=12, 100
         Depth limit and smallest splittable cell of the :class:`CellIndex`.
     random_state : int, RandomState instance or None, default=None
         Seed of the embedder's and the index's randomized steps.
@@ -202,8 +202,8 @@ class SpellingCorrector(BaseEstimator):
     ['letter', 'letters', 'there']
     """
 
-    def __init__(self, *, n_candidates=32, n_probe=32, distance_weight=10.0, prior_weight=0.15, edit_costs=None,
-                 max_edit_cost=4.0, min_count=1, lowercase=True, embedder=None, max_level=10, min_samples=200,
+    def __init__(self, *, n_candidates=32, n_probe=128, distance_weight=10.0, prior_weight=0.15, edit_costs=None,
+                 max_edit_cost=4.0, min_count=1, lowercase=True, embedder=None, max_level=12, min_samples=100,
                  random_state=None, n_jobs=None):
         self.n_candidates = n_candidates
         self.n_probe = n_probe
@@ -274,7 +274,7 @@ class SpellingCorrector(BaseEstimator):
                 raise ValueError(f"counts has shape {counts.shape}; expected ({len(words)},), one per word")
             bad = np.flatnonzero(~np.isfinite(counts) | (counts < 0))
             if bad.size:
-                raise ValueError(f"counts[{bad[0]}]={counts[bad[0]]!r} must be a finite number >= 0")
+                raise ValueError(f"counts[{bad[0]}]={float(counts[bad[0]])!r} must be a finite number >= 0")
         if self.lowercase:
             words = [w.lower() for w in words]
         names, inverse = np.unique(np.asarray(words, dtype=str), return_inverse=True)
