@@ -46,6 +46,10 @@ TARGETS = {
                                                   and e.get("recall_at_10", 0) >= 0.95),
     "test_local_cluster_vs_in_memory": ("within 1.5x of the in-memory time",
                                         lambda e, m: e.get("slowdown", 1e9) <= 1.5),
+    "test_spelling_vs_norvig": (">= 5,000 corrections/s on 2 cores; top-1 above Norvig's (dev set)",
+                                lambda e, m: e.get("corrections_per_s", 0) >= 5000
+                                and e.get("top1", 0) > e.get("norvig_top1", 1)),
+    "test_spelling_fit": ("fit <= 10 s", lambda e, m: m <= 10),
     "test_out_of_core_10m_x_300": ("peak < 4 GB, residual <= 1.05 s_50",
                                    lambda e, m: e.get("peak_rss_gb", 1e9) < 4
                                    and e.get("error", 1e18) <= 1.05 * e.get("s50", 0)),
@@ -114,6 +118,7 @@ def render(benchmarks, machine, when):
         for key in ("shape", "k", "nnz", "rel_error", "peer_rel_error", "fbpca_ratio", "fbpca_rel_error",
                     "recall_at_1", "recall_at_10", "miss_rate_at_1", "miss_rate_at_10", "accuracy", "top1", "top3",
                     "test_top1", "test_top3", "slowdown", "error", "s50", "error_seconds", "reingest_seconds",
+                    "top5", "norvig_top1", "corrections_per_s", "norvig_corrections_per_s", "coverage",
                     "quick"):
             if key in e and e[key] not in (None, False):
                 notes.append(f"{key}={_fmt(e[key])}")

@@ -137,6 +137,8 @@ def embedding_ranks(P, Pq, targets, block=512):
         return X / np.where(n > 0, n, 1)
 
     P, Pq = unit(P), unit(Pq)
+    if sp.issparse(P):  # sparse x sparse products are slow: dense float32 (69k x 768 is 0.2 GB)
+        P, Pq = P.toarray().astype(np.float32), Pq.toarray().astype(np.float32)
     ranks = np.empty(len(targets), dtype=np.int64)
     for a in range(0, len(targets), block):
         S = Pq[a:a + block] @ P.T

@@ -284,14 +284,12 @@ def test_errors(speller):
 
 # ------------------------------------------------------------ real data
 
-def test_beats_norvig_on_dev_misspellings():
+def test_beats_norvig_on_dev_misspellings(monkeypatch):
     """A small real check: IMDB vocabulary of 2,500 reviews, 200 dev misspellings of the check half."""
     root = os.environ.get("VEOB_DATA")
     if not root or not (Path(root) / "dev_eval" / "spelling-dev.txt").is_file():
         pytest.skip("VEOB_DATA is not set (or has no dev_eval/spelling-dev.txt): real-data test skipped")
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))  # Norvig's corrector, the benchmarks' peer
     from benchmarks.spelling_dev import NorvigCorrector, half, imdb_vocabulary, read_pairs
 
     words, counts = imdb_vocabulary(Path(root), min_count=2, limit=2500)
