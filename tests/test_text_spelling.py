@@ -65,12 +65,14 @@ def _random_words(rng, n, alphabet="abcdeiou"):
 # ------------------------------------------------------------ edit cost
 
 def test_edit_cost_operations():
-    cases = {("teh", "the"): 1.2, ("speling", "spelling"): 0.5, ("acess", "access"): 0.5,
-             ("hapend", "happened"): 0.5 + 0.7, ("recieve", "receive"): 1.2, ("seperate", "separate"): 0.6,
-             ("wrod", "word"): 1.2, ("vectrs", "vectors"): 0.7, ("spellling", "spelling"): 0.5,
-             ("xword", "word"): 1.2, ("ord", "word"): 1.2, ("bord", "word"): 1.2, ("word", "word"): 0.0,
-             ("wodr", "word"): 1.2, ("wxrd", "word"): 1.2}
-    got = _kernel_costs([a for a, _ in cases], [b for _, b in cases], COSTS, 10.0)
+    costs = SpellingCorrector()._cost_array({"substituted": 1.1, "vowel": 0.6, "omitted": 0.7, "inserted": 1.3,
+                                             "doubled": 0.4, "transposed": 0.9, "first": 1.5})
+    cases = {("teh", "the"): 0.9, ("speling", "spelling"): 0.4, ("acess", "access"): 0.4,
+             ("hapend", "happened"): 0.4 + 0.7, ("recieve", "receive"): 0.9, ("seperate", "separate"): 0.6,
+             ("wrod", "word"): 0.9, ("vectrs", "vectors"): 0.7, ("spellling", "spelling"): 0.4,
+             ("xword", "word"): 1.5, ("ord", "word"): 1.5, ("bord", "word"): 1.5, ("word", "word"): 0.0,
+             ("wodr", "word"): 0.9, ("wxrd", "word"): 1.1, ("wrd", "word"): 0.7}
+    got = _kernel_costs([a for a, _ in cases], [b for _, b in cases], costs, 10.0)
     np.testing.assert_allclose(got, list(cases.values()))
     # bounded: the cap, also when the early stop fires
     assert _kernel_costs(["abcdefgh"], ["zyxwvuts"], COSTS, 2.0)[0] == 2.0
@@ -173,7 +175,7 @@ def test_candidates(speller):
     # the score of the Notes: alpha (cos - 1) + beta log n - edit cost
     emb = speller.embedder_.transform(["leter", "letter"])
     cos = emb[0] @ emb[1] / np.linalg.norm(emb[0]) / np.linalg.norm(emb[1])
-    expected = 10.0 * (cos - 1) + 0.15 * np.log(250) - 0.5
+    expected = speller.distance_weight * (cos - 1) + speller.prior_weight * np.log(250) - DEFAULT_EDIT_COSTS["doubled"]
     assert abs(cands[0][1] - expected) < 1e-4
     # a known word is its own first candidate; a list gives a list; k larger than the vocabulary
     assert speller.candidates("defiantly", k=3)[0][0] == "defiantly"

@@ -19,12 +19,12 @@ __all__ = ["SpellingCorrector", "DEFAULT_EDIT_COSTS"]
 #: Edit costs of the score, chosen on the spelling development set (docs/text.md, section 2).
 DEFAULT_EDIT_COSTS = {
     "substituted": 1.2,  # a letter written as another letter
-    "vowel": 0.6,  # a vowel written as another vowel (a e i o u y)
-    "omitted": 0.7,  # a letter of the word left out
+    "vowel": 0.7,  # a vowel written as another vowel (a e i o u y)
+    "omitted": 0.5,  # a letter of the word left out
     "inserted": 1.2,  # an extra letter
-    "doubled": 0.5,  # a doubled letter written once, or a letter written twice
-    "transposed": 1.2,  # two adjacent letters swapped
-    "first": 1.2,  # at least this for any edit of the first letter
+    "doubled": 0.4,  # a doubled letter written once, or a letter written twice
+    "transposed": 1.0,  # two adjacent letters swapped
+    "first": 1.0,  # at least this for any edit of the first letter
 }
 _COST_INDEX = {"substituted": _kernels.COST_SUBSTITUTED, "vowel": _kernels.COST_VOWEL,
                "omitted": _kernels.COST_OMITTED, "inserted": _kernels.COST_INSERTED,
@@ -93,12 +93,12 @@ class SpellingCorrector(BaseEstimator):
 
     Parameters
     ----------
-    n_candidates : int, default=32
+    n_candidates : int, default=64
         Shortlist length: vocabulary words re-ranked per misspelling.
     n_probe : int, default=128
         Cells (with the nearest centres) scanned for the shortlist; more
         cells scan more words (slower, finds more of the true nearest).
-    distance_weight : float, default=10.0
+    distance_weight : float, default=6.0
         Weight :math:`\alpha` of the cosine distance in the score.
     prior_weight : float, default=0.15
         Weight :math:`\beta` of the log count (the unigram prior).
@@ -202,7 +202,7 @@ class SpellingCorrector(BaseEstimator):
     ['letter', 'letters', 'there']
     """
 
-    def __init__(self, *, n_candidates=32, n_probe=128, distance_weight=10.0, prior_weight=0.15, edit_costs=None,
+    def __init__(self, *, n_candidates=64, n_probe=128, distance_weight=6.0, prior_weight=0.15, edit_costs=None,
                  max_edit_cost=4.0, min_count=1, lowercase=True, embedder=None, max_level=12, min_samples=100,
                  random_state=None, n_jobs=None):
         self.n_candidates = n_candidates
