@@ -118,7 +118,7 @@ def render(benchmarks, machine, when):
         for key in ("shape", "k", "nnz", "rel_error", "peer_rel_error", "fbpca_ratio", "fbpca_rel_error",
                     "recall_at_1", "recall_at_10", "miss_rate_at_1", "miss_rate_at_10", "accuracy", "top1", "top3",
                     "test_top1", "test_top3", "slowdown", "error", "s50", "error_seconds", "reingest_seconds",
-                    "top5", "norvig_top1", "corrections_per_s", "norvig_corrections_per_s", "coverage",
+                    "top5", "norvig_top1", "corrections_per_s", "norvig_corrections_per_s", "corrections_per_s_by_cpu", "load_average", "coverage",
                     "quick"):
             if key in e and e[key] not in (None, False):
                 notes.append(f"{key}={_fmt(e[key])}")

@@ -10,6 +10,7 @@ reviews (words seen >= 2 times) and 200 misspellings.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_spelling_vs_norvig(run, benchmark, vocabulary, dev):
         top1_all_covered=_top1(everything, covered), top1_all=_top1(everything, covered) * len(covered) / len(pairs),
         corrections_per_s=len(queries) / own, corrections_per_s_by_cpu=2 * len(queries) / cpu if cpu > 0 else None,
         norvig_corrections_per_s=len(queries) / peer, n_probe=speller.n_probe, n_candidates=speller.n_candidates,
-        n_cells=speller.index_.n_cells_)
+        n_cells=speller.index_.n_cells_, load_average=os.getloadavg()[0])
     # the same shortlist through CellIndex.kneighbors (float64, exact-search filters): its time for comparison
     from veob.text._spelling import _unit_rows
 
