@@ -48,6 +48,10 @@ TARGETS = {
                                         lambda e, m: e.get("slowdown", 1e9) <= 1.5),
     "test_context_embedder_vs_skipgram": (">= 10x faster than skip-gram (aim 20x), peak <= 4 GB",
                                           lambda e, m: e.get("ratio", 0) >= 10 and e.get("peak_rss_gb", 1e9) <= 4),
+    "test_spelling_vs_norvig": (">= 5,000 corrections/s on 2 cores; top-1 above Norvig's (dev set)",
+                                lambda e, m: e.get("corrections_per_s", 0) >= 5000
+                                and e.get("top1", 0) > e.get("norvig_top1", 1)),
+    "test_spelling_fit": ("fit <= 10 s", lambda e, m: m <= 10),
     "test_out_of_core_10m_x_300": ("peak < 4 GB, residual <= 1.05 s_50",
                                    lambda e, m: e.get("peak_rss_gb", 1e9) < 4
                                    and e.get("error", 1e18) <= 1.05 * e.get("s50", 0)),
@@ -118,6 +122,7 @@ def render(benchmarks, machine, when):
         for key in ("shape", "k", "nnz", "rel_error", "peer_rel_error", "fbpca_ratio", "fbpca_rel_error",
                     "recall_at_1", "recall_at_10", "miss_rate_at_1", "miss_rate_at_10", "accuracy", "top1", "top3",
                     "test_top1", "test_top3", "slowdown", "error", "s50", "error_seconds", "reingest_seconds",
+                    "top5", "norvig_top1", "corrections_per_s", "norvig_corrections_per_s", "corrections_per_s_by_cpu", "load_average", "coverage",
                     "quick"):
             if key in e and e[key] not in (None, False):
                 notes.append(f"{key}={_fmt(e[key])}")

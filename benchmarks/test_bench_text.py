@@ -88,7 +88,7 @@ def test_prepare_corpus(run, benchmark, texts, quick):
 def test_orthography(run, benchmark, corpus):
     """~84k word spellings: letter spectra (N=15, M=6) -> SVD 40."""
     words = corpus.words.tolist()
-    emb = run(OrthographyEmbedder().fit, words, rounds=5)
+    emb = run(OrthographyEmbedder(preset="paper").fit, words, rounds=5)
     assert emb.word_vectors_.vectors.shape == (len(words), min(40, len(words)))
 
     def sklearn_peer():

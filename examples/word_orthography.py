@@ -51,7 +51,7 @@ def main():
     corpus = prepare_corpus(reviews.texts[:args.limit], max_tokens=32)  # sentences of 1..32 tokens, as in the paper
     print(f"{len(corpus.words):,} words in {corpus.n_sentences:,} sentences")
 
-    embedder = OrthographyEmbedder(n_points=15, n_freqs=6, n_components=args.components).fit(corpus.words)
+    embedder = OrthographyEmbedder(n_components=args.components, preset="paper").fit(corpus.words)
     vectors = embedder.word_vectors_
 
     for query in args.query or ["twighlight", "frowning"]:

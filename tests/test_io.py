@@ -94,7 +94,11 @@ def _text_cases():
                                 None, ["big", "small", "happy", "auto"])],
         "SentenceEmbedder": [("sentences", lambda: SentenceEmbedder(wv, n_components=4), sentences)],
     }
-    from veob.text import KneserNeyLM, ReviewComposer
+    from veob.text import KneserNeyLM, ReviewComposer, SpellingCorrector
+
+    spelled = words + ["frowning", "twig", "the", "the"]
+    cases["SpellingCorrector"] = [("words", lambda: SpellingCorrector(random_state=0), spelled,
+                                   np.arange(len(spelled)) + 1, ["frwning", "twigy", "teh", "cat", "Dgo"])]
 
     cases["ReviewComposer"] = [("reviews", lambda: ReviewComposer(context=3, n_freqs=2, word_dim=4, n_components=8,
                                                                   random_state=0), texts, labels, texts[:10])]

@@ -172,9 +172,33 @@ def test_orthography_embedder():
     assert np.allclose(emb.fit_transform(WORDS), wv.vectors)
 
 
+def test_orthography_presets():
+    # the preset overrides the spectrum, not an explicit n_components
+    paper = OrthographyEmbedder(n_points=30, n_components=8, kind="dct2", preset="paper").fit(WORDS)
+    assert paper.settings_ == {"n_points": 15, "n_freqs": 6, "kind": "paper", "n_components": 8}
+    same = OrthographyEmbedder(15, 6, 8, kind="paper").fit(WORDS)
+    np.testing.assert_array_equal(paper.word_vectors_.vectors, same.word_vectors_.vectors)
+    best = OrthographyEmbedder(n_components=8).fit(WORDS)
+    assert best.settings_ == {"n_points": 30, "n_freqs": 6, "kind": "dct2", "n_components": 8}
+    assert OrthographyEmbedder()._settings()["n_components"] == 64
+    assert OrthographyEmbedder(preset="paper")._settings()["n_components"] == 40
+    # the low-pass DCT-II blocks: block 0 is the bag of letters (each letter sqrt(1/N))
+    from veob.text._orthography import _spectra
+
+    X = _spectra(["aba"], n_points=30, n_freqs=6, kind="dct2").toarray().reshape(6, 128)
+    assert np.isclose(X[0, ord("a")], 2 / np.sqrt(30)) and np.isclose(X[0, ord("b")], 1 / np.sqrt(30))
+    assert np.allclose(best.transform(WORDS), best.word_vectors_.vectors, atol=1e-4)
+
+
 def test_orthography_errors():
     with pytest.raises(ValueError, match="n_freqs=20 must be <= n_points=15"):
-        OrthographyEmbedder(n_freqs=20).fit(WORDS)
+        OrthographyEmbedder(n_points=15, n_freqs=20).fit(WORDS)
+    with pytest.raises(ValueError, match="n_freqs=40 must be <= n_points=30"):
+        OrthographyEmbedder(n_freqs=40).fit(WORDS)
+    with pytest.raises(ValueError, match="kind='dct3' is not supported"):
+        OrthographyEmbedder(kind="dct3").fit(WORDS)
+    with pytest.raises(ValueError, match="preset='best' is not supported"):
+        OrthographyEmbedder(preset="best").fit(WORDS)
     with pytest.raises(ValueError, match="number of distinct words"):
         OrthographyEmbedder(n_components=40).fit(["a", "b"])
     with pytest.raises(TypeError, match="single str"):

@@ -235,7 +235,7 @@ def fit_orthography(words, *, n_components=40, n_points=15, n_freqs=6, random_st
     """Section 6.2: ``OrthographyEmbedder`` (letter spectra N=15, M=6 concatenated, SVD 40)."""
     from ..text import OrthographyEmbedder
 
-    return OrthographyEmbedder(n_points=n_points, n_freqs=n_freqs, n_components=n_components,
+    return OrthographyEmbedder(n_points=n_points, n_freqs=n_freqs, n_components=n_components, kind="paper",
                                random_state=random_state).fit(words)
 
 

@@ -28,6 +28,7 @@ Word vectors
    DictionaryEmbedder   -- spelling + synonyms + antonyms -> SVD (section 6.4)
    retrofit             -- refine any word vectors with a dictionary's synonyms and antonyms
    lexicon_graph        -- the synonym / antonym edges between the words of a vocabulary
+   SpellingCorrector    -- corrects misspellings from the nearest spelling vectors
 
 Review models
 -------------
@@ -56,6 +57,7 @@ from ._lm import KneserNeyLM
 from ._orthography import OrthographyEmbedder
 from ._retrofit import lexicon_graph, retrofit
 from ._sentence import SentenceEmbedder
+from ._spelling import SpellingCorrector
 from ._word_vectors import WordVectors, read_word_pairs
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "OrthographyEmbedder",
     "ReviewComposer",
     "SentenceEmbedder",
+    "SpellingCorrector",
     "WordVectors",
     "as_corpus",
     "clean_text",

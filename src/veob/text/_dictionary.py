@@ -355,7 +355,7 @@ class DictionaryEmbedder(BaseEstimator):
         self.orthography_ = None
         O = None
         if cfg["ortho_components"] > 0 and cfg["ortho_weight"] != 0:
-            ortho = OrthographyEmbedder(n_points=self.n_points, n_freqs=self.n_freqs,
+            ortho = OrthographyEmbedder(n_points=self.n_points, n_freqs=self.n_freqs, kind="paper",
                                         n_components=min(cfg["ortho_components"], len(words)),
                                         random_state=self.random_state).fit(words.tolist())
             O = ortho.word_vectors_.vectors.astype(np.float64)

@@ -1,0 +1,192 @@
+"""``veob spell``: correct misspelled words with veob.text.SpellingCorrector."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+import time
+from pathlib import Path
+
+from ._common import UsageError, say
+
+HELP = ("correct misspelled words (prints 'wrong -> right') with veob.text.SpellingCorrector, fitted on the "
+        "words of text files, folders of .txt files or the IMDB archive; the model can be kept in --model DIR")
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
+
+
+def add_arguments(parser):
+    parser.add_argument("words", nargs="*", metavar="WORD", help="words to correct")
+    parser.add_argument("--vocab-from", nargs="+", required=True, metavar="PATH",
+                        help="text files, folders (every *.txt below them) or the IMDB archive aclImdb.tar.gz / "
+                             "aclImdb folder (all 100,000 reviews): the vocabulary and its counts")
+    parser.add_argument("--min-count", type=int, default=3,
+                        help="keep words seen at least this many times (default: 3)")
+    parser.add_argument("--file", default=None, metavar="FILE", help="more words to correct, one a line")
+    parser.add_argument("--model", default=None, metavar="DIR",
+                        help="keep the fitted model in DIR (reused while the sources and --min-count are unchanged)")
+    parser.add_argument("--candidates", type=int, default=0, metavar="K",
+                        help="also print the K best candidates of each word with their scores")
+
+
+def _is_imdb(path):
+    if path.is_file():
+        return path.name.endswith(ARCHIVE_SUFFIXES)
+    return (path / "train").is_dir() and (path / "test").is_dir() or (path / "aclImdb").is_dir()
+
+
+def _text_files(folder):
+    return sorted(p for p in folder.rglob("*.txt") if p.is_file())
+
+
+def _sources(paths):
+    """[(kind, path)] with kind "imdb", "file" or "folder"; UsageError for a missing or empty source."""
+    out = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise UsageError(f"--vocab-from {str(path)!r} does not exist: give text files, folders of .txt files "
+                             "or the IMDB archive aclImdb.tar.gz (words to correct go before --vocab-from or "
+                             "after --)")
+        if _is_imdb(path):
+            out.append(("imdb", path))
+        elif path.is_file():
+            out.append(("file", path))
+        else:
+            if not _text_files(path):
+                raise UsageError(f"--vocab-from {str(path)!r} holds no .txt file: give text files, folders of "
+                                 ".txt files or the IMDB archive aclImdb.tar.gz")
+            out.append(("folder", path))
+    return out
+
+
+def _stamp(path):
+    st = path.stat()
+    return [str(path.resolve()), st.st_size, st.st_mtime_ns]
+
+
+def model_key(sources, min_count):
+    """A JSON key of the sources (paths, sizes, modification times), --min-count and the veob version."""
+    from .._version import __version__
+
+    parts = []
+    for kind, path in sources:
+        if kind == "folder":
+            parts.append([kind, str(path.resolve()), [_stamp(p) for p in _text_files(path)]])
+        elif kind == "imdb" and path.is_dir():
+            parts.append([kind] + _stamp(path) + [_stamp(p) for p in sorted(path.rglob("*")) if p.is_dir()])
+        else:
+            parts.append([kind] + _stamp(path))
+    return json.dumps({"sources": parts, "min_count": min_count, "veob": __version__}, sort_keys=True)
+
+
+def read_texts(sources, *, log=print):
+    """The documents of the sources: IMDB reviews, or one document per text file."""
+    from ..datasets import load_imdb
+
+    texts = []
+    for kind, path in sources:
+        if kind == "imdb":
+            try:
+                reviews = load_imdb(path, subsets=("train", "test", "unsup")).texts
+            except (FileNotFoundError, ValueError, tarfile.TarError) as exc:
+                raise UsageError(str(exc).splitlines()[0]) from None
+            log(f"{len(reviews):,} IMDB reviews from {path}")
+            texts += reviews
+        else:
+            files = [path] if kind == "file" else _text_files(path)
+            for file in files:
+                try:
+                    texts.append(file.read_text(encoding="utf-8", errors="replace"))
+                except OSError as exc:
+                    raise UsageError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
+            if kind == "folder":
+                log(f"{len(files):,} text files from {path}")
+    return texts
+
+
+def fit_speller(sources, min_count, *, seed=0, quiet=False, log=print):
+    """A SpellingCorrector fitted on the words of the sources seen at least ``min_count`` times."""
+    from ..text import SpellingCorrector, prepare_corpus
+
+    texts = read_texts(sources, log=log)
+    start = time.perf_counter()
+    try:
+        corpus = prepare_corpus(texts, max_tokens=10**9, deduplicate=False, progress=not quiet)
+    except ImportError as exc:  # spaCy missing: the message names the extra
+        raise UsageError(str(exc)) from None
+    n_kept = int((corpus.counts >= min_count).sum())
+    if n_kept == 0:
+        raise UsageError(f"no word of the sources is seen {min_count} times or more "
+                         f"({len(corpus.words):,} distinct words): lower --min-count or add text")
+    log(f"{corpus.n_tokens:,} tokens, {len(corpus.words):,} distinct; {n_kept:,} seen >= {min_count} times "
+        f"({time.perf_counter() - start:.1f} s)")
+    start = time.perf_counter()
+    speller = SpellingCorrector(min_count=min_count, random_state=seed).fit(corpus)
+    log(f"fitted in {time.perf_counter() - start:.1f} s ({speller.index_.n_cells_} cells)")
+    return speller
+
+
+def read_words(args):
+    words = list(args.words)
+    if args.file is not None:
+        path = Path(args.file).expanduser()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise UsageError(f"--file {str(path)!r} does not exist: give a text file with one word a line") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read --file {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
+        words += [line.strip() for line in lines if line.strip()]
+    if not words:
+        raise UsageError("no words to correct: give WORD... or --file FILE (one word a line)")
+    return words
+
+
+def run(args):
+    from .. import load, save
+
+    if args.min_count < 1:
+        raise UsageError(f"--min-count {args.min_count} must be >= 1")
+    if args.candidates < 0:
+        raise UsageError(f"--candidates {args.candidates} must be >= 0")
+    sources = _sources(args.vocab_from)
+    words = read_words(args)
+    log = (lambda *a: say(args, *a))
+    speller = None
+    model_file = None
+    if args.model is not None:
+        folder = Path(args.model).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--model {str(folder)!r} is a file: give a folder for the fitted model")
+        key = model_key(sources, args.min_count)
+        model_file = folder / f"spelling-{hashlib.sha256(key.encode()).hexdigest()[:16]}.veob"
+        if model_file.is_file():
+            try:
+                speller = load(model_file)
+                log(f"loaded {model_file}")
+            except ValueError as exc:
+                log(f"warning: {exc}; fitting again")
+    if speller is None:
+        speller = fit_speller(sources, args.min_count, seed=args.seed, quiet=args.quiet, log=log)
+        if model_file is not None:
+            try:
+                model_file.parent.mkdir(parents=True, exist_ok=True)
+                save(speller, model_file, compress=True)
+                log(f"saved {model_file}")
+            except OSError as exc:
+                raise UsageError(f"cannot write the model to {str(model_file)!r}: {exc.strerror or exc}") from None
+    try:
+        start = time.perf_counter()
+        fixed = speller.correct(words, progress=not args.quiet)
+        seconds = time.perf_counter() - start
+        lists = speller.candidates(words, k=args.candidates) if args.candidates else None
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    for i, (wrong, right) in enumerate(zip(words, fixed)):
+        print(f"{wrong} -> {right}")
+        if lists is not None:
+            print("    " + ", ".join(f"{w} ({s:.2f})" for w, s in lists[i]))
+    log(f"{len(words):,} word{'s' if len(words) != 1 else ''} corrected in {seconds:.3f} s")
+    return 0
