@@ -401,3 +401,18 @@ def test_upsert_returns_after_every_row_is_written_with_default_ids(tmp_path):
     store.upsert("vecs", _vectors(3, 2), progress=False)
     assert sorted(r.id for r in store.get("vecs")) == ["0", "1", "2"]
     assert os.path.isfile(tmp_path / "chroma.sqlite3")
+
+
+def test_get_all_of_40000_records_pages_through_them(tmp_path):
+    # one Chroma get of more than ~32,000 ids fails with "too many SQL variables"
+    n = 40_000
+    X = np.zeros((n, 2), dtype=np.float32)
+    X[:, 0] = np.arange(n)
+    store = ChromaStore(tmp_path)
+    store.upsert("many", X, metadatas=[{"i": i} for i in range(n)], progress=False)
+    records = store.get("many")
+    assert len(records) == n and len({r.id for r in records}) == n
+    assert all(r.metadata == {"i": int(r.id)} and r.embedding[0] == int(r.id) for r in records)
+    assert len(store.get("many", include_embeddings=False, limit=33_000)) == 33_000
+    by_ids = store.get("many", ids=[str(i) for i in range(n - 1, -1, -1)], include_embeddings=False)
+    assert [r.id for r in by_ids] == [str(i) for i in range(n - 1, -1, -1)]  # the order of ids
