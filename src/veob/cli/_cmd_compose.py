@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, data_root, out_dir, say, write_json_atomic
+from ._common import UsageError, add_store_option, data_root, flag_message, out_dir, say, write_json_atomic
 
 HELP = ("write IMDB-style reviews of a sentiment with veob.text.ReviewComposer (closed form, no gradient "
         "descent); fits on the 25,000 training reviews or loads a saved model; optional Chroma store")
@@ -27,8 +27,7 @@ def add_arguments(parser):
     parser.add_argument("--max-tokens", type=int, default=600, help="cut a review after this many tokens")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.9, help="nucleus mass in (0, 1] (default: 0.9)")
-    parser.add_argument("--store", action="store_true",
-                        help=f"add the reviews to the Chroma collection {COLLECTION!r} (at --chroma)")
+    add_store_option(parser, f"the Chroma collection {COLLECTION!r} with the reviews (at --chroma)")
 
 
 def store_reviews(path, reviews, labels, seed, word_vectors, *, collection=COLLECTION, progress=False):
@@ -110,10 +109,16 @@ def run(args):
         say(args, f"{i}. {text}\n")
     log(f"{args.n} {args.label} reviews in {seconds:.2f} s")
     stored = 0
-    if args.store:
+    if not args.no_store:
         chroma = Path(args.chroma).expanduser() if args.chroma else out / "chroma"
-        stored = store_reviews(chroma, reviews, [args.label] * len(reviews), args.seed, model.word_vectors_)
-        log(f"stored {stored} reviews in {chroma} (collection {COLLECTION!r})")
+        try:
+            stored = store_reviews(chroma, reviews, [args.label] * len(reviews), args.seed, model.word_vectors_)
+        except ImportError as exc:
+            log(f"Chroma skipped: {exc}")
+        except (ValueError, TimeoutError) as exc:
+            raise UsageError(flag_message(exc, "--chroma")) from None
+        else:
+            log(f"stored {stored} reviews in {chroma} (collection {COLLECTION!r})")
     write_json_atomic(out / "report.json", {"label": args.label, "n": args.n, "seed": args.seed,
                                             "model": str(model_path), "seconds": seconds,
                                             "reviews": reviews, "stored": stored})

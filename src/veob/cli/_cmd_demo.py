@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import machine_info, out_dir, say, timer, write_json_atomic
+from ._common import add_store_option, machine_info, open_chroma, out_dir, say, timer, write_json_atomic
 
 HELP = "DCT -> SVD -> nearest-neighbour matching on scikit-learn's 8x8 digits (no download)"
 
@@ -12,6 +12,7 @@ HELP = "DCT -> SVD -> nearest-neighbour matching on scikit-learn's 8x8 digits (n
 def add_arguments(parser):
     parser.add_argument("--components", type=int, default=20, help="SVD components (default: 20)")
     parser.add_argument("--keep", type=int, default=8, help="low-pass DCT block size (default: 8, all)")
+    add_store_option(parser, "the Chroma collection 'digits-demo'")
 
 
 def rank_labels_by_cell_search(P_train, y_train, P_test, random_state=0):
@@ -64,7 +65,8 @@ def run(args):
         ranking = rank_labels_by_cell_search(P_train, y_train, P_test, random_state=args.seed)
     top1 = float(np.mean(ranking[:, 0] == y_test))
     top3 = float(np.mean((ranking[:, :3] == y_test[:, None]).any(axis=1)))
-    store_report = _fill_store(args, out, P_train, y_train, P_test[:1], y_test[:1], timings)
+    store_report = None if args.no_store else _fill_store(args, out, P_train, y_train, P_test[:1], y_test[:1],
+                                                          timings)
     figure = out / "singular_values.png"
     with timer(timings, "figure"):
         _save_singular_values(emb.singular_values_, k, figure)
@@ -106,11 +108,9 @@ def _save_singular_values(s, k, path):
 def _fill_store(args, out, P_train, y_train, queries, query_labels, timings):
     """Upsert the training vectors into a Chroma collection and query it."""
     try:
-        from ..store import ChromaStore
-
         store_path = args.chroma or str(out / "chroma")
         with timer(timings, "chroma_upsert"):
-            store = ChromaStore(store_path)
+            store = open_chroma(store_path)
             store.upsert(
                 "digits-demo",
                 P_train.astype(np.float32),

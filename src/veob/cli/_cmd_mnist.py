@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, timer, write_json_atomic
+from ._common import (UsageError, add_store_option, data_root, machine_info, open_chroma, out_dir, say, timer,
+                      write_json_atomic)
 
 HELP = ("MNIST / Fashion-MNIST: the paper's DCT -> SVD 30 -> joint-embedding pipeline and the "
         "PatchEmbedder + least-squares pipeline (top-1, top-3, timings, figures, Chroma)")
@@ -24,7 +25,7 @@ def add_arguments(parser):
                                                                     "(default: 30, the paper's)")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="smoke test: the first N training and N // 6 test images")
-    parser.add_argument("--no-chroma", action="store_true", help="do not fill the Chroma store")
+    add_store_option(parser, "the Chroma store with the 70,000 paper-pipeline vectors")
 
 
 def _parse(args):
@@ -89,7 +90,7 @@ def _paper(args, out, report, X_train, y_train, X_test, y_test):
     say(args, "    seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in sec.items())
               + "   (paper: 216 s digits, 228 s fashion on an M1)")
     report["figures"] += _figures(args, out, result, X_train, y_train, X_test, y_test)
-    if not args.no_chroma:
+    if not args.no_store:
         metrics["chroma"] = _fill_store(args, out, result["train_embedding"], y_train,
                                         result["test_embedding"], y_test, report["timings"])
     return metrics
@@ -150,11 +151,6 @@ def _figures(args, out, result, X_train, y_train, X_test, y_test, n_rows=6, n_ma
 
 
 def _fill_store(args, out, P_train, y_train, P_test, y_test, timings):
-    try:
-        from ..store import ChromaStore
-    except ImportError as exc:  # pragma: no cover - chromadb is an extra
-        say(args, f"  Chroma skipped: {exc}")
-        return None
     path = args.chroma or str(out / "chroma")
     collection = f"mnist-{args.kind}-svd{P_train.shape[1]}"
     vectors = np.vstack([P_train, P_test]).astype(np.float32)
@@ -163,7 +159,7 @@ def _fill_store(args, out, P_train, y_train, P_test, y_test, timings):
     ids = [f"{s}-{i}" for s, n in (("train", len(P_train)), ("test", len(P_test))) for i in range(n)]
     try:
         with timer(timings, "chroma_upsert"):
-            store = ChromaStore(path)
+            store = open_chroma(path)
             store.upsert(collection, vectors, ids=ids,
                          metadatas=[{"label": int(y), "split": s} for y, s in zip(labels, splits)],
                          progress=not args.quiet)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -13,6 +15,7 @@ from pathlib import Path
 __all__ = [
     "UsageError",
     "add_common_options",
+    "add_store_option",
     "data_root",
     "out_dir",
     "progress",
@@ -38,27 +41,106 @@ def add_common_options(parser):
     parser.add_argument("--quiet", action="store_true", help="print only errors")
 
 
+class _DeprecatedAlias(argparse.Action):
+    """A hidden old spelling of a flag: sets the new flag's value and says so once on stderr."""
+
+    def __init__(self, option_strings, dest, *, new, value, **kwargs):
+        self.new, self.value = new, value
+        super().__init__(option_strings, dest, nargs=0, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if self.value is not None:
+            setattr(namespace, self.dest, self.value)
+            print(f"veob: {option_string} is deprecated and will be removed in the next release; "
+                  f"use {self.new}", file=sys.stderr)
+        else:
+            print(f"veob: {option_string} is deprecated and will be removed in the next release; storing "
+                  f"is the default now (turn it off with {self.new})", file=sys.stderr)
+
+
+def add_store_option(parser, what="the Chroma store"):
+    """``--no-store``: the one spelling, in every command that fills a Chroma store.
+
+    ``--no-chroma`` (``veob mnist``) and ``--store`` (``veob compose``, where
+    storing was opt-in) remain for one release as hidden aliases that print a
+    deprecation note.
+    """
+    parser.add_argument("--no-store", action="store_true", help=f"do not fill {what}")
+    parser.add_argument("--no-chroma", dest="no_store", action=_DeprecatedAlias, new="--no-store", value=True)
+    parser.add_argument("--store", dest="no_store", action=_DeprecatedAlias, new="--no-store", value=None)
+
+
+def flag_message(exc, flag):
+    """The message of a library error, with the library's ``path=`` replaced by the CLI flag."""
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return re.sub(r"\bpath=", f"{flag} ", message.splitlines()[0] if message else message)
+
+
+def open_chroma(path, *, distance="l2", flag="--chroma"):
+    """A ChromaStore at ``path``; its errors become one-line usage errors naming ``flag``.
+
+    ImportError (no chromadb) is passed on, for the caller to skip the store.
+    """
+    from ..store import ChromaStore
+
+    try:
+        return ChromaStore(path, distance=distance)
+    except (ValueError, TypeError, TimeoutError) as exc:
+        raise UsageError(flag_message(exc, flag)) from None
+
+
 def data_root(args, *, required=True):
     """The data folder from ``--data`` or ``$VEOB_DATA``; UsageError if missing."""
     root = args.data or os.environ.get("VEOB_DATA")
+    flag = "--data" if args.data else "VEOB_DATA"
     if not root:
         if required:
             raise UsageError("no data folder: pass --data PATH or set VEOB_DATA")
         return None
     path = Path(root).expanduser()
+    if path.is_file():
+        raise UsageError(f"{flag} {str(path)!r} is a file, expected a folder (the one holding mnist/, imdb/, ...): "
+                         "pass --data PATH or set VEOB_DATA")
     if not path.is_dir():
-        raise UsageError(f"data folder {str(path)!r} does not exist: pass --data PATH or set VEOB_DATA")
+        raise UsageError(f"{flag} {str(path)!r} does not exist: pass --data PATH or set VEOB_DATA")
     return path
+
+
+# report folders this run created, so that a failed run can remove them again when still empty
+_CREATED = []
 
 
 def out_dir(args, default):
-    """Create and return the report folder (``--out`` or ``default``)."""
+    """Create and return the report folder (``--out`` or ``default``).
+
+    Call it once the inputs are validated; a run that fails afterwards
+    removes the folder again if it created it and left it empty
+    (:func:`remove_empty_outputs`).
+    """
     path = Path(args.out or default).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {str(path)!r} is a file, expected a folder")
+    missing = []
+    parent = path
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create report folder {str(path)!r}: {exc.strerror}") from None
+        raise UsageError(f"--out: cannot create the report folder {str(path)!r}: {exc.strerror}") from None
+    _CREATED.extend(missing)
     return path
+
+
+def remove_empty_outputs():
+    """Remove the report folders this run created that are still empty (after a failure)."""
+    while _CREATED:
+        folder = _CREATED.pop(0)
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            pass
 
 
 def say(args, *parts, **kwargs):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, machine_info, out_dir, say, timer, write_json_atomic
+from ._common import UsageError, add_store_option, flag_message, machine_info, out_dir, say, timer, write_json_atomic
 
 __all__ = [
     "COLLECTIONS",
@@ -474,7 +474,7 @@ def add_text_options(parser, command, *, presets=True, default_preset="both", to
     parser.add_argument("--max-store", type=int, default=max_store, metavar="N",
                         help=f"store at most N vectors per collection, plus the queries' results "
                              f"(0: all; default: {default})")
-    parser.add_argument("--no-store", action="store_true", help="do not fill a Chroma store")
+    add_store_option(parser, "a Chroma store")
     if scheduler:
         parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                             help="Dask scheduler address (e.g. tcp://host:8786): run the word-vector SVD "
@@ -599,8 +599,8 @@ class TextRun:
                 self.say(f"  Chroma skipped: {exc}")
                 self.args.no_store = True
                 return None
-            except ValueError as exc:  # e.g. --chroma names a file
-                raise UsageError(f"--chroma: {exc}") from None
+            except (ValueError, TypeError, TimeoutError) as exc:  # e.g. --chroma names a file
+                raise UsageError(flag_message(exc, "--chroma")) from None
         return self.chroma
 
     def fill(self, collection, func, *args, **kwargs):
