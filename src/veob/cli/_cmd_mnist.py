@@ -140,8 +140,9 @@ def _figures(args, out, result, X_train, y_train, X_test, y_test, n_rows=6, n_ma
             continue
         dist, idx = index.kneighbors(result["test_embedding"][rows], n_neighbors=n_matches)
         fig = plot_match_grid(X_test[rows], X_train[idx], query_labels=y_test[rows], match_labels=y_train[idx],
-                              distances=dist, class_names=names,
-                              title=f"{args.kind}: {name} test images and their nearest training images")
+                              distances=dist, class_names=names, predicted_labels=ranking[rows, 0],
+                              title=f"{args.kind}: {name}ly classified test images (true and predicted label) "
+                                    "and their nearest training images")
         path = out / f"match_grid_{name}.png"
         save_figure(fig, path)
         plt.close(fig)
