@@ -313,6 +313,9 @@ class _Decoder:
             raise self.corrupt(f"the {cls.__qualname__} has no parameter or attribute table")
         _check_schema(cls, params, state, self.path)
         obj = cls.__new__(cls)
+        for name in _param_names(cls) or ():
+            if name not in params:  # a parameter newer than the file: its default
+                obj.__dict__[name] = _param_default(cls, name)
         obj.__dict__.update({k: self.field(cls, "parameter", k, v) for k, v in params.items()})
         values = {k: self.field(cls, "attribute", k, v) for k, v in state.items()}
         for name, value in values.items():
@@ -380,13 +383,19 @@ def _known_attributes(cls):
     return names
 
 
+def _param_default(cls, name):
+    p = inspect.signature(cls.__init__).parameters.get(name)
+    return inspect.Parameter.empty if p is None else p.default
+
+
 def _check_schema(cls, params, state, path):
     """The stored parameter and attribute names must be those of ``cls``."""
     qual = ".".join(_class_path(cls))
     expected = _param_names(cls)
     if expected is not None:
         unknown = [k for k in params if k not in expected]
-        missing = [k for k in expected if k not in params]
+        # a parameter added after the file was written takes its default (as the class would)
+        missing = [k for k in expected if k not in params and _param_default(cls, k) is inspect.Parameter.empty]
         if unknown or missing:
             parts = []
             if unknown:

@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from ._common import (UsageError, add_store_option, data_root, machine_info, open_chroma, out_dir, say, timer,
-                      write_json_atomic, write_text_atomic)
+from ._common import (UsageError, add_store_option, data_root, machine_info, open_chroma, out_dir, say,
+                      show_progress, timer, write_json_atomic, write_text_atomic)
 
 HELP = ("UCI pen digits: raw k-NN, spectral transform + 1-NN and TrajectoryClassifier side by side, "
         "with a random-length robustness test, figures and a Chroma collection")
@@ -254,7 +254,7 @@ def _fill_store(args, out, clf, X_train, y_train, X_test, y_test, timings):
                          documents=[f"digit {int(y)} ({s} #{i})" for y, s, i in zip(labels, splits, local)],
                          metadatas=[{"label": int(y), "split": s, "index": int(i)}
                                     for y, s, i in zip(labels, splits, local)],
-                         progress=not args.quiet)
+                         progress=show_progress(args))
         with timer(timings, "chroma_query"):
             hits = store.query(COLLECTION, P[len(X_train)], n_results=5, where={"split": "train"})[0]
     except ImportError as exc:

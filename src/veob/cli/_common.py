@@ -20,6 +20,7 @@ __all__ = [
     "out_dir",
     "progress",
     "say",
+    "show_progress",
     "timer",
     "write_json_atomic",
 ]
@@ -38,7 +39,10 @@ def add_common_options(parser):
     parser.add_argument("--chroma", default=None, metavar="PATH",
                         help="Chroma store folder (default: <out>/chroma)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--quiet", action="store_true", help="print only errors (no progress bars)")
+    parser.add_argument("--progress", action="store_true",
+                        help="progress bars on stderr even when it is not a terminal (they are shown on a "
+                             "terminal anyway; --quiet turns them off)")
 
 
 class _DeprecatedAlias(argparse.Action):
@@ -143,6 +147,70 @@ def remove_empty_outputs():
             pass
 
 
+# the numba kernel modules, in data-flow order; `veob warmup` compiles them all
+KERNEL_MODULES = (
+    "veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels", "veob.models._kernels",
+    "veob.images._kernels", "veob.text._kernels", "veob.text._composer_kernels", "veob.baselines._kernels",
+)
+
+
+def _dispatchers(modules):
+    """The cached numba dispatchers (``@njit(cache=True)``) of the importable ``modules``."""
+    import importlib
+
+    found = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - an optional part is missing
+            continue
+        found += [obj for obj in vars(module).values() if getattr(obj, "_cache", None) is not None
+                  and hasattr(obj, "stats")]
+    return found
+
+
+def compiled_count(dispatchers):
+    """Kernel signatures compiled in this process because no on-disk cache had them (numba's cache misses)."""
+    return sum(sum(d.stats.cache_misses.values()) for d in dispatchers)
+
+
+def warm_up(args, timings, modules, func):
+    """Run ``func`` (the pipeline on a tiny input) before the timed run, so compiling stays out of the timings.
+
+    numba compiles a kernel on its first call in a fresh install (minutes
+    for all of them on 2 loaded cores) and caches it on disk. As soon as a
+    kernel of ``modules`` starts compiling this says so, once; the warm-up
+    time goes to ``timings["warmup"]``, reported apart from the stages.
+    """
+    import threading
+
+    kernels = _dispatchers(modules)
+    base = compiled_count(kernels)
+    stop, announced = threading.Event(), threading.Event()
+
+    def watch():
+        while not stop.wait(0.2):
+            if compiled_count(kernels) > base:
+                say(args, "  compiling kernels, first run only (`veob warmup` does it ahead) ...")
+                announced.set()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    try:
+        func()
+    finally:
+        stop.set()
+        watcher.join()
+    timings["warmup"] = round(time.perf_counter() - start, 4)
+    compiled = compiled_count(kernels) - base
+    if compiled:
+        if not announced.is_set():
+            say(args, "  compiling kernels, first run only (`veob warmup` does it ahead) ...")
+        say(args, f"  compiled {compiled} kernels in {timings['warmup']:.1f} s (kept out of the timings below)")
+
+
 def say(args, *parts, **kwargs):
     """print unless --quiet."""
     if not getattr(args, "quiet", False):
@@ -150,9 +218,21 @@ def say(args, *parts, **kwargs):
         sys.stdout.flush()
 
 
+def show_progress(args):
+    """Progress bars for this run: never with --quiet; with --progress; else only on a terminal (stderr)."""
+    if getattr(args, "quiet", False):
+        return False
+    if getattr(args, "progress", False):
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # pragma: no cover - closed or replaced stderr
+        return False
+
+
 def progress(iterable=None, *, args=None, total=None, desc=None, unit="it"):
     """A tqdm progress bar when tqdm is installed and output is not quiet."""
-    disable = bool(args is not None and getattr(args, "quiet", False))
+    disable = bool(args is not None and not show_progress(args))
     try:
         from tqdm.auto import tqdm
     except ImportError:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, add_store_option, flag_message, machine_info, out_dir, say, timer, write_json_atomic
+from ._common import (UsageError, add_store_option, flag_message, machine_info, out_dir, say, show_progress, timer,
+                      write_json_atomic)
 
 __all__ = [
     "COLLECTIONS",
@@ -481,33 +482,11 @@ def add_text_options(parser, command, *, presets=True, default_preset="both", to
                                  "on the cluster")
 
 
-@contextmanager
 def elapsed_bar(desc, enabled=True):
-    """A tqdm line showing the elapsed time of a step without progress hooks (a fit), refreshed twice a second."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        enabled = False
-    if not enabled:
-        yield
-        return
-    import threading
+    """A line showing the elapsed time of a step without progress hooks (a fit): :func:`veob._progress.stage`."""
+    from .._progress import stage
 
-    bar = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", leave=False)
-    stop = threading.Event()
-
-    def tick():
-        while not stop.wait(0.5):
-            bar.refresh()
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        bar.close()
+    return stage(enabled, desc)
 
 
 class TextRun:
@@ -517,7 +496,7 @@ class TextRun:
         self.args = args
         self.command = command
         self.timings = {}
-        self.progress = not args.quiet
+        self.progress = show_progress(args)
         for name, low in (("components", 1), ("topn", 1), ("limit", 1), ("max_store", 0)):
             value = getattr(args, name, None)
             if value is not None and value < low:

@@ -145,7 +145,7 @@ def plot_match_grid(query_images, match_images, *, query_labels=None, match_labe
     >>> fig = plot_match_grid(rng.random((1, 8, 8)), rng.random((1, 2, 8, 8)), query_labels=[4],
     ...                       predicted_labels=[9])
     >>> fig.axes[0].get_title(), fig.axes[0].title.get_color()
-    ('true 4\npredicted 9', '#d62728')
+    ('true 4\\npredicted 9', '#d62728')
     """
     Q = _images(query_images, "query_images", (None,), image_shape)
     n_q = Q.shape[0]
