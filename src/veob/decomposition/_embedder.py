@@ -7,8 +7,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from .._validation import validate_data
 from ._solvers import choose_solver
 from ._svd import _check_n_components, _check_n_iter, _svd
 from ._svd import svd as _svd_any

@@ -6,12 +6,12 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._progress import check_progress, progress_bar, stage
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, validate_data
 from ..decomposition import svd, svd_flip
 from . import _kernels
 

@@ -8,10 +8,10 @@ import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._progress import check_progress, stage
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, validate_data
 from ._calibration import SoftmaxProbaMixin, fit_temperature
 from ._nystroem import auto_gamma, fit_nystroem, nystroem_features
 
