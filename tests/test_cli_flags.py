@@ -61,3 +61,20 @@ def test_failed_run_after_the_out_folder_was_made_removes_it(tmp_path, capsys):
     kept.mkdir()
     assert main(["mnist", "--data", str(empty), "--out", str(kept), "--no-store"]) == 2
     assert kept.is_dir()  # it existed before the run: left alone
+
+
+def test_help_and_readme_quote_the_measured_patch_pipeline_times(parsers):
+    # issue 19: --help said "~2 minutes", the README "~3.5 min", the run took 8.5 min under load
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    table = (root / "docs" / "images.md").read_text()
+    seconds = {kind: re.search(rf"^\| {kind} \| \*\*[0-9.]+ %\*\* \| [0-9.]+ % \| (\d+) s \|", table, re.M).group(1)
+               for kind in ("digits", "fashion")}
+    help_text = " ".join(parsers._subparsers._group_actions[0].choices["mnist"].format_help().split())
+    readme = (root / "README.md").read_text()
+    for kind, s in seconds.items():
+        assert f"{s} s {kind}" in help_text, (kind, s)
+    assert f"in {seconds['digits']} s / {seconds['fashion']} s" in readme
+    assert "docs/images.md" in help_text

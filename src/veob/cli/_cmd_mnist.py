@@ -20,7 +20,9 @@ def add_arguments(parser):
     parser.add_argument("--kind", choices=("digits", "fashion"), default="digits",
                         help="MNIST digits or Fashion-MNIST (default: digits)")
     parser.add_argument("--pipelines", default="paper,patch", metavar="LIST",
-                        help="comma-separated subset of paper,patch (default: both; patch takes ~2 minutes)")
+                        help="comma-separated subset of paper,patch (default: both). Measured on 2 quiet cores "
+                             "(docs/images.md): paper ~2 s; patch 210 s digits, 229 s fashion; 2-3x that "
+                             "when the cores are shared")
     parser.add_argument("--components", type=int, default=30, help="SVD components of the paper pipeline "
                                                                     "(default: 30, the paper's)")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
