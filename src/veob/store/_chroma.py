@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import numbers
 import os
@@ -314,6 +315,14 @@ class ChromaStore:
     The lock is advisory: it protects writes made through ``ChromaStore``,
     not through ``store.client`` directly.
 
+    **Fields.** A store remembers (in ``<path>/.veob-locks/<collection>.fields.json``)
+    whether documents or metadata were ever written to a collection it
+    created; :meth:`query` then does not ask Chroma for fields that were
+    never stored (about a fifth of a query's time). Collections veob did
+    not create are always queried with every field; documents added to a
+    veob collection through ``store.client`` directly are not seen by
+    :meth:`query` (but by :meth:`get`).
+
     **Idempotent ingest.** Without ``ids``, row ``i`` of an :meth:`upsert`
     call gets the id ``str(start + i)`` -- its position in the ingested
     dataset. Re-running an ingest therefore replaces vectors instead of
@@ -350,6 +359,7 @@ class ChromaStore:
         chromadb, Settings = _chromadb()
         self.distance = distance
         self.lock_timeout = lock_timeout
+        self._memory_fields = {}
         if path is None:
             self.path = None
             settings = Settings(anonymized_telemetry=False, is_persistent=False)
@@ -508,6 +518,10 @@ class ChromaStore:
         with self._lock(check_collection_name(collection)):
             self._existing(collection)
             self.client.delete_collection(collection)
+            if self.path is None:
+                self._memory_fields.pop(collection, None)
+            else:
+                self._fields_file(collection).unlink(missing_ok=True)
 
     # -- writing -----------------------------------------------------------
     def upsert(self, collection, embeddings, *, ids=None, documents=None, metadatas=None,
@@ -605,7 +619,42 @@ class ChromaStore:
                     f"embeddings have dimension {dim} but collection={name!r} holds vectors of "
                     f"dimension {have}; use another collection or delete this one first"
                 )
+            fields = self._fields(collection) if int(col.count()) else {"documents": False, "metadatas": False}
+            # the flags only go up: a field once written may be stored for some rows
+            self._set_fields(collection, {"documents": fields["documents"] or documents is not None,
+                                          "metadatas": fields["metadatas"] or metadatas is not None})
             return self._upsert(col, X, ids, documents, metadatas, batch_size, progress)
+
+    def _fields_file(self, collection):
+        return self.path / _LOCK_DIR / f"{collection}.fields.json"
+
+    def _fields(self, collection):
+        """Whether documents / metadatas were ever written to ``collection`` through ChromaStore.
+
+        Unknown (a collection veob did not create) counts as written, so the
+        fields are always fetched for it.
+        """
+        unknown = {"documents": True, "metadatas": True}
+        if self.path is None:
+            return self._memory_fields.get(collection, unknown)
+        try:
+            with open(self._fields_file(collection), encoding="utf-8") as fh:
+                found = json.load(fh)
+            return {k: bool(found.get(k, True)) for k in unknown}
+        except (OSError, ValueError, AttributeError):
+            return unknown
+
+    def _set_fields(self, collection, fields):
+        if self.path is None:
+            self._memory_fields[collection] = fields
+            return
+        file = self._fields_file(collection)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(fields), encoding="utf-8")
+            os.replace(tmp, file)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _lock_file(self, collection):
         return self.path / _LOCK_DIR / f"{collection}.lock"
@@ -624,7 +673,7 @@ class ChromaStore:
         file = self._lock_file(collection)
         with _file_lock(file, self.lock_timeout, f"collection={collection!r} in {str(self.path)!r}") as fd:
             key = (self._key, collection)
-            if _SEEN_TOKENS.get(key) != _read_token(file):
+            if _SEEN_TOKENS.get(key, b"") != _read_token(file):
                 self._reload()
             try:
                 yield
@@ -733,12 +782,13 @@ class ChromaStore:
         if where is not None and not isinstance(where, dict):
             raise TypeError(f"where={where!r} must be a dict (a Chroma metadata filter) or None")
         out = []
+        fields = self._fields(collection)
+        include = ["distances"] + [name for name in ("documents", "metadatas") if fields[name]]
         for lo in range(0, Q.shape[0], self.max_batch_size):
             chunk = Q[lo:lo + self.max_batch_size]
             try:
                 # Chroma itself returns fewer hits than n_results from a smaller (or empty) collection
-                res = col.query(query_embeddings=chunk, n_results=n_results, where=where,
-                                include=["documents", "metadatas", "distances"])
+                res = col.query(query_embeddings=chunk, n_results=n_results, where=where, include=include)
             except Exception as exc:
                 if "dimension" in str(exc):
                     dim = self._dimension(col)
