@@ -177,3 +177,21 @@ def test_second_writer_waits_then_times_out_with_a_clear_error(tmp_path):
     np.testing.assert_array_equal(store.get("vecs", ids=["0"])[0].embedding, np.ones(3, np.float32))
     with pytest.raises(ValueError, match="lock_timeout"):
         ChromaStore(path, lock_timeout=-1)
+
+
+def test_a_store_whose_lock_files_cannot_be_made_still_opens_and_reads(tmp_path, monkeypatch):
+    # a read-only store folder (no .veob-locks can be created): readers work unlocked
+    import os
+
+    path = tmp_path / "store"
+    ChromaStore(path).upsert("vecs", np.eye(3), progress=False)
+    real_open = os.open
+
+    def refuse_locks(file, *args, **kwargs):
+        if ".veob-locks" in str(file):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_locks)
+    store = ChromaStore(path)
+    assert store.count("vecs") == 3 and store.query("vecs", np.eye(3)[1], n_results=1)[0][0].id == "1"

@@ -148,15 +148,19 @@ def _file_lock(path, timeout, what):
     raises ``TimeoutError`` naming ``what`` and the lock file. The lock is
     released when the block ends, and by the kernel when the process dies, so
     a killed writer never leaves a stale lock behind. Platforms without
-    ``fcntl`` (Windows) run the block unlocked.
+    ``fcntl`` (Windows), and read-only folders, run the block unlocked.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield None
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only store folder: nothing can write it, readers need no lock
+        yield None
+        return
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
