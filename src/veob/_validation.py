@@ -229,7 +229,7 @@ def _one_line(message, X, y):
     if match:
         shape = np.shape(value)
         return (f"{name} must be a 2-D array of shape (n_samples, n_features); got a {match.group(1)} array of "
-                f"shape {shape}: reshape it with {name}.reshape(-1, 1) for one feature or "
+                f"shape {shape}. Reshape your data: {name}.reshape(-1, 1) for one feature or "
                 f"{name}.reshape(1, -1) for one sample")
     line = " ".join(_SKLEARN_ARRAY.sub("", message).split())
     return line if len(line) <= 300 else line[:297] + "..."
