@@ -41,3 +41,18 @@ def test_warmup_command_reports_what_it_compiled(capsys):
     assert main(["warmup"]) == 0  # the kernels are cached by the suite's earlier tests, or compiled here
     out = capsys.readouterr().out
     assert "veob warmup:" in out and "demo (spectral, SVD, cell search)" in out and "done in" in out
+
+
+def test_any_command_says_once_when_it_compiles(tmp_path):
+    # a command without a warm-up step (query embedding a new word by its spelling) still says so
+    import veob
+    from veob.text import OrthographyEmbedder
+
+    words = ["cat", "cats", "dog", "dogs", "bus", "buses", "car", "cars"]
+    path = veob.save(OrthographyEmbedder(n_components=3, random_state=0).fit(words), tmp_path / "ortho.veob")
+    code = f"from veob.cli import main; raise SystemExit(main(['query', '--model', {str(path)!r}, '--text', 'bats']))"
+    first = _run(code, tmp_path / "numba-cache")
+    assert first.count("compiling kernels, first run only") == 1, first
+    assert "bats" in first
+    again = _run(code, tmp_path / "numba-cache")
+    assert "compiling" not in again

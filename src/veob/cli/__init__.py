@@ -75,11 +75,12 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from ._common import remove_empty_outputs
+    from ._common import compile_notice, remove_empty_outputs
 
     code = 1
     try:
-        code = int(modules[args.command].run(args) or 0)
+        with compile_notice(args):  # says so once when a numba kernel compiles (first run after an install)
+            code = int(modules[args.command].run(args) or 0)
         return code
     except UsageError as exc:
         print(f"veob {args.command}: error: {exc}", file=sys.stderr)

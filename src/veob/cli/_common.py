@@ -174,6 +174,50 @@ def compiled_count(dispatchers):
     return sum(sum(d.stats.cache_misses.values()) for d in dispatchers)
 
 
+_COMPILING = "  compiling kernels, first run only (`veob warmup` does it ahead) ..."
+_announced = []  # set once this process said it is compiling
+
+
+def _announce(args):
+    if not _announced:
+        _announced.append(True)
+        say(args, _COMPILING)
+
+
+@contextmanager
+def compile_notice(args):
+    """For a whole command: say once when numba starts compiling a kernel that had no on-disk cache.
+
+    Watches the kernel modules the command has imported (checked five times
+    a second from a daemon thread), so commands that never touch numba pay
+    nothing.
+    """
+    import threading
+
+    def dispatchers():
+        return _dispatchers([m for m in KERNEL_MODULES if m in sys.modules])
+
+    _announced.clear()  # once per command
+    base = compiled_count(dispatchers())
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(0.2):
+            if _announced:
+                return
+            if compiled_count(dispatchers()) > base:
+                _announce(args)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+
+
 def warm_up(args, timings, modules, func):
     """Run ``func`` (the pipeline on a tiny input) before the timed run, so compiling stays out of the timings.
 
@@ -191,7 +235,7 @@ def warm_up(args, timings, modules, func):
     def watch():
         while not stop.wait(0.2):
             if compiled_count(kernels) > base:
-                say(args, "  compiling kernels, first run only (`veob warmup` does it ahead) ...")
+                _announce(args)
                 announced.set()
                 return
 
@@ -207,7 +251,7 @@ def warm_up(args, timings, modules, func):
     compiled = compiled_count(kernels) - base
     if compiled:
         if not announced.is_set():
-            say(args, "  compiling kernels, first run only (`veob warmup` does it ahead) ...")
+            _announce(args)
         say(args, f"  compiled {compiled} kernels in {timings['warmup']:.1f} s (kept out of the timings below)")
 
 
