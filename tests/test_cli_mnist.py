@@ -85,8 +85,15 @@ def test_mnist_patch_pipeline_shows_progress_when_asked_and_never_with_quiet(dat
     for stage in ("PatchEmbedder.fit: stage-1 filters", "stage-2 filters", "block histograms",
                   "PatchEmbedder.transform", "LeastSquaresClassifier.fit", "predicting"):
         assert stage in err, stage
-    assert main(argv) == 0  # stderr is not a terminal here: no bars unless asked
-    assert capsys.readouterr().err == ""
-    assert main(argv + ["--progress", "--quiet"]) == 0
-    captured = capsys.readouterr()
-    assert captured.err == "" and captured.out == ""
+
+
+
+def test_progress_is_off_with_quiet_and_off_the_terminal_unless_asked(monkeypatch):
+    import types
+
+    from veob.cli._common import show_progress
+
+    for tty, progress, quiet, shown in [(True, False, False, True), (False, False, False, False),
+                                        (False, True, False, True), (True, True, True, False)]:
+        monkeypatch.setattr(sys.stderr, "isatty", lambda tty=tty: tty, raising=False)
+        assert show_progress(types.SimpleNamespace(progress=progress, quiet=quiet)) is shown

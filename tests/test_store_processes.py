@@ -95,8 +95,8 @@ def test_two_processes_upserting_one_collection_never_mix_rows(tmp_path):
 
 
 def test_processes_opening_a_new_store_folder_at_once_do_not_crash(tmp_path):
-    # without the folder lock, 3 runs of 3 failed here with Chroma's
-    # "table collections already exists" or "database is locked"; 2 rounds of 8 openings
+    # without the folder lock this failed in 3 runs of 3 with Chroma's "table collections already
+    # exists" or "database is locked" (one round of 8 openings alone failed in 2 runs of 3)
     for attempt in range(2):
         result, errors = _forked("open", tmp_path / f"new-{attempt}", 8)
         assert result["failed"] == 0, errors
