@@ -67,8 +67,13 @@ def images(tmp_path_factory):
 def test_cats_dogs_command(images, tmp_path, capsys):
     archive, test, truth = images
     out = tmp_path / "out"
-    assert main(["cats-dogs", "--images", str(archive), "--predict", str(test), "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+    assert main(["cats-dogs", "--images", str(archive), "--predict", str(test), "--out", str(out),
+                 "--progress"]) == 0
+    captured = capsys.readouterr()
+    text = captured.out
+    for stage in ("reading the images of", "ImageClassifier.fit on 48 images", "predicting 12 held-out images",
+                  "ImageClassifier.fit on all 60 images", "predicting"):  # issue 19: every stage shows progress
+        assert stage in captured.err, stage
     assert "held-out accuracy" in text and "precision" in text and "seed Keras CNN" in text
     report = json.loads((out / "report.json").read_text())
     metrics = report["metrics"]

@@ -71,7 +71,7 @@ def test_compose_limit_and_store(data, tmp_path, capsys):
     out = tmp_path / "out"
     chroma = tmp_path / "chroma"
     assert main(["compose", "--label", "neg", "-n", "4", "--data", str(data), "--out", str(out), "--limit", "30",
-                 "--store", "--chroma", str(chroma)]) == 0
+                 "--chroma", str(chroma)]) == 0  # storing is the default (--no-store turns it off)
     assert "fitted on 30 training reviews" in capsys.readouterr().out
     store = ChromaStore(chroma)
     assert store.count("composed_reviews") == 4

@@ -74,3 +74,26 @@ def test_mnist_example_runs(data, tmp_path, capsys, monkeypatch):
     text = capsys.readouterr().out
     assert "paper pipeline" in text and "Chroma: 1,797 vectors" in text
     assert (out / "match_grid_wrong.png").exists()
+
+
+def test_mnist_patch_pipeline_shows_progress_when_asked_and_never_with_quiet(data, tmp_path, capsys):
+    # issue 19: the patch pipeline printed nothing for minutes
+    argv = ["mnist", "--data", str(data), "--out", str(tmp_path / "out"), "--pipelines", "patch", "--limit", "300",
+            "--no-store"]
+    assert main(argv + ["--progress"]) == 0
+    err = capsys.readouterr().err
+    for stage in ("PatchEmbedder.fit: stage-1 filters", "stage-2 filters", "block histograms",
+                  "PatchEmbedder.transform", "LeastSquaresClassifier.fit", "predicting"):
+        assert stage in err, stage
+
+
+
+def test_progress_is_off_with_quiet_and_off_the_terminal_unless_asked(monkeypatch):
+    import types
+
+    from veob.cli._common import show_progress
+
+    for tty, progress, quiet, shown in [(True, False, False, True), (False, False, False, False),
+                                        (False, True, False, True), (True, True, True, False)]:
+        monkeypatch.setattr(sys.stderr, "isatty", lambda tty=tty: tty, raising=False)
+        assert show_progress(types.SimpleNamespace(progress=progress, quiet=quiet)) is shown

@@ -133,7 +133,7 @@ def test_query_finds_the_store_under_out(store_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--collection", "nope", "--id", "1"], "collection='nope' does not exist"),
+        (["--collection", "nope", "--id", "1"], "--collection 'nope' does not exist"),
         (["--collection", "points", "--id", "999999"], "no vector with id '999999'"),
         (["--collection", "points", "--text", "no such words"], "no vector with id or document 'no such words'"),
         (["--collection", "points", "--vector", "1,2,3"],
@@ -142,7 +142,7 @@ def test_query_finds_the_store_under_out(store_path, capsys):
         (["--collection", "points", "--vector", ","], "--vector is empty"),
         (["--collection", "points", "--vector", "1,2,3,4,5,nan"], "NaN or infinity"),
         (["--collection", "points", "--id", "1", "-k", "0"], "-k 0 must be >= 1"),
-        (["--collection", "points"], "one of the arguments --id --text --vector is required"),
+        (["--collection", "points"], "one of the arguments --list --id --text --vector is required"),
         (["--collection", "points", "--id", "1", "--text", "a"], "not allowed with argument"),
         (["--id", "1"], "--collection NAME is required"),
         (["--collection", "a", "--id", "1"], "is not a valid collection name"),
@@ -168,10 +168,12 @@ def test_query_store_errors(tmp_path, monkeypatch, capsys):
 
 def test_query_model_errors(tmp_path, store_path, capsys):
     path = save(SVDEmbedder(n_components=2).fit(X), tmp_path / "embedder")
-    _one_line_error(capsys, ["query", "--model", str(path), "--text", "word"], "has no most_similar")
+    _one_line_error(capsys, ["query", "--model", str(path), "--text", "word"],
+                    "--model holds a SVDEmbedder, which cannot embed text")
     _one_line_error(capsys, ["query", "--model", str(path), "--vector", "1,2"], "has no kneighbors")
     _one_line_error(capsys, ["query", "--model", str(path), "--id", "3"], "--id works with --chroma")
-    _one_line_error(capsys, ["query", "--model", str(tmp_path / "none"), "--text", "w"], "no model file at")
+    _one_line_error(capsys, ["query", "--model", str(tmp_path / "none"), "--text", "w"], "--model '")
+    _one_line_error(capsys, ["query", "--model", str(tmp_path), "--text", "w"], f"--model {str(tmp_path)!r} is a folder")
     (tmp_path / "junk").write_text("junk")
     _one_line_error(capsys, ["query", "--model", str(tmp_path / "junk"), "--text", "w"], "not a veob model file")
     _one_line_error(capsys, ["query", "--model", str(path), "--chroma", str(store_path), "--text", "w"],
@@ -196,25 +198,3 @@ def test_query_model_kneighbors(tmp_path, capsys):
     dist, ind = model.kneighbors(X[10:11].astype(np.float64), n_neighbors=4)
     assert [r[1] for r in rows] == [str(i) for i in ind[0]] and rows[0][1] == "10"
     _one_line_error(capsys, ["query", "--model", str(path), "--vector", "1,2"], "--vector has 2 values")
-
-
-class _Words:
-    """Stand-in for the word-vector models (gensim-style most_similar) until they land."""
-
-    vocabulary = {"cat": [("dog", 0.9), ("kitten", 0.8), ("mouse", 0.5)]}
-
-    def most_similar(self, word, topn=10):
-        if word not in self.vocabulary:
-            raise KeyError(f"word {word!r} not in vocabulary")
-        return self.vocabulary[word][:topn]
-
-
-def test_query_model_most_similar(tmp_path, monkeypatch, capsys):
-    import veob.cli._cmd_query as cmd
-
-    monkeypatch.setattr(cmd, "_load_model", lambda path: _Words())
-    assert main(["query", "--model", "words.veob", "--text", "cat", "-k", "2"]) == 0
-    out = capsys.readouterr().out
-    assert "2 most similar to 'cat'" in out
-    assert [line.split()[:3] for line in out.splitlines()[2:]] == [["1", "dog", "0.9"], ["2", "kitten", "0.8"]]
-    _one_line_error(capsys, ["query", "--model", "words.veob", "--text", "zebra"], "not in vocabulary")

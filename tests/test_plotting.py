@@ -196,3 +196,18 @@ def test_import_of_veob_plotting_is_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_match_grid_prints_true_and_predicted_label_above_each_row(tmp_path):
+    # issue 19: rows of wrongly classified queries showed neighbours of the right class and no prediction
+    rng = np.random.default_rng(1)
+    names = ["zero", "one", "two"]
+    fig = plot_match_grid(rng.random((3, 8, 8)), rng.random((3, 2, 8, 8)), query_labels=[0, 1, 2],
+                          match_labels=[[0, 0], [1, 2], [2, 2]], predicted_labels=[2, 1, 0], class_names=names)
+    heads = [fig.axes[i * 3] for i in range(3)]  # the query image starts each row: 1 query + 2 matches
+    assert [ax.get_title() for ax in heads] == ["true zero\npredicted two", "true one\npredicted one",
+                                                "true two\npredicted zero"]
+    assert [ax.title.get_color() for ax in heads] == ["#d62728", "#1f77b4", "#d62728"]
+    save_figure(fig, tmp_path / "grid.png")
+    with pytest.raises(ValueError, match=r"predicted_labels must have shape \(3,\)"):
+        plot_match_grid(rng.random((3, 8, 8)), rng.random((3, 2, 8, 8)), predicted_labels=[1, 2])

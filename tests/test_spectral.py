@@ -318,3 +318,28 @@ def test_trajectory_point_feature_kernel_matches_numpy_twin(resample, features):
         reference.append(_point_features(points, features))
     assert offsets[-1] == values.shape[0] == sum(len(r) for r in reference)
     np.testing.assert_allclose(values, np.vstack(reference), rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------- length-0 sequences (issue 19)
+
+def test_length_0_sequences_give_zero_rows_in_every_form_or_raise_naming_the_index():
+    d = 3
+    seqs = [np.ones((2, d)), np.zeros((0, d)), np.arange(6.0).reshape(2, d), np.zeros((0, d))]
+    full = spectral_transform(seqs, n_points=4, n_freqs=2)
+    assert full.shape == (4, 2 * d)
+    np.testing.assert_array_equal(full[[1, 3]], 0.0)  # the empty sum
+    np.testing.assert_array_equal(full[[0, 2]], spectral_transform([seqs[0], seqs[2]], n_points=4, n_freqs=2))
+    values, offsets = np.concatenate(seqs), np.array([0, 2, 2, 4, 4])
+    np.testing.assert_array_equal(spectral_transform((values, offsets), n_points=4, n_freqs=2), full)
+    np.testing.assert_array_equal(spectral_transform(np.zeros((2, 0, d)), n_points=4, n_freqs=2), 0.0)
+    with pytest.raises(ValueError, match=r"sequences\[1\] is empty \(length 0; 2 empty sequences in all\)"):
+        spectral_transform(seqs, n_points=4, n_freqs=2, empty="raise")
+    with pytest.raises(ValueError, match=r"sequences\[1\] is empty"):
+        spectral_transform((values, offsets), n_points=4, n_freqs=2, empty="raise")
+    spectral_transform(seqs[:1], n_points=4, n_freqs=2, empty="raise")  # nothing empty: fine
+    with pytest.raises(ValueError, match=r"empty='skip' must be 'zero'"):
+        spectral_transform(seqs, empty="skip")
+    S = symbol_spectra(["ab", "", "ba"], n_symbols=128, n_points=3, n_freqs=2)
+    assert S.shape == (3, 256) and S[1].nnz == 0
+    with pytest.raises(ValueError, match=r"sequences\[1\] is empty \(length 0; 1 empty sequence in all\)"):
+        symbol_spectra(["ab", "", "ba"], n_symbols=128, empty="raise")

@@ -401,3 +401,42 @@ def test_upsert_returns_after_every_row_is_written_with_default_ids(tmp_path):
     store.upsert("vecs", _vectors(3, 2), progress=False)
     assert sorted(r.id for r in store.get("vecs")) == ["0", "1", "2"]
     assert os.path.isfile(tmp_path / "chroma.sqlite3")
+
+
+def test_get_all_of_40000_records_pages_through_them(tmp_path):
+    # one Chroma get of more than ~32,000 ids fails with "too many SQL variables"
+    n = 40_000
+    X = np.zeros((n, 2), dtype=np.float32)
+    X[:, 0] = np.arange(n)
+    store = ChromaStore(tmp_path)
+    store.upsert("many", X, metadatas=[{"i": i} for i in range(n)], progress=False)
+    records = store.get("many")
+    assert len(records) == n and len({r.id for r in records}) == n
+    assert all(r.metadata == {"i": int(r.id)} and r.embedding[0] == int(r.id) for r in records)
+    assert len(store.get("many", include_embeddings=False, limit=33_000)) == 33_000
+    by_ids = store.get("many", ids=[str(i) for i in range(n - 1, -1, -1)], include_embeddings=False)
+    assert [r.id for r in by_ids] == [str(i) for i in range(n - 1, -1, -1)]  # the order of ids
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+def test_query_fetches_exactly_the_fields_ever_written(tmp_path, persistent):
+    # query skips documents / metadata only for veob collections that never stored them
+    store = ChromaStore(tmp_path / "s" if persistent else None)
+    X = _vectors(20, 3, seed=7)
+    store.upsert("bare", X, progress=False)
+    assert all(h.document is None and h.metadata is None for h in store.query("bare", X[:2], n_results=3)[0])
+    store.upsert("bare", X[:5], ids=[f"d{i}" for i in range(5)], documents=[f"doc {i}" for i in range(5)],
+                 progress=False)
+    hit = store.query("bare", X[3], n_results=2)[0]
+    assert {h.id for h in hit} == {"3", "d3"} and {h.document for h in hit} == {None, "doc 3"}
+    store.upsert("bare", X[:1], ids=["m0"], metadatas=[{"k": 1}], progress=False)
+    assert store.query("bare", X[0], n_results=3)[0][0].metadata in ({"k": 1}, None)
+    assert {"k": 1} in [h.metadata for h in store.query("bare", X[0], n_results=3)[0]]
+    # a collection veob did not create: every field is fetched
+    raw = store.client.create_collection("raw-made", embedding_function=None)
+    raw.add(ids=["a"], embeddings=[[1.0, 2.0, 3.0]], documents=["raw doc"], metadatas=[{"r": 2}])
+    hit = store.query("raw-made", [1.0, 2.0, 3.0], n_results=1)[0][0]
+    assert (hit.document, hit.metadata) == ("raw doc", {"r": 2})
+    store.delete_collection("bare")
+    store.upsert("bare", X, documents=[str(i) for i in range(20)], progress=False)  # recreated: fresh flags
+    assert store.query("bare", X[4], n_results=1)[0][0].document == "4"

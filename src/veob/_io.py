@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import json
 import math
+import numbers
 import os
 import re
+import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -210,8 +214,22 @@ class _Decoder:
         self.path = path
         self.names = set(zf.namelist())
 
-    def corrupt(self, what):
-        return ValueError(f"{str(self.path)!r} is corrupt ({what}); save the model again with veob.save")
+    def corrupt(self, what, located=False):
+        exc = ValueError(f"{str(self.path)!r} is corrupt ({what}); save the model again with veob.save")
+        exc.veob_what, exc.veob_located = what, located
+        return exc
+
+    def field(self, cls, kind, name, node):
+        """Decode one parameter or attribute; a failure names the field."""
+        try:
+            return self.decode(node)
+        except Exception as exc:
+            if getattr(exc, "veob_located", False) or (
+                    isinstance(exc, (ValueError, TypeError)) and str(self.path) in str(exc)
+                    and not hasattr(exc, "veob_what")):
+                raise
+            what = getattr(exc, "veob_what", None) or f"{type(exc).__name__}: {exc}"
+            raise self.corrupt(f"{kind} {name!r} of the {cls.__qualname__}: {what}", located=True) from None
 
     def array(self, member):
         if not isinstance(member, str) or member not in self.names:
@@ -290,10 +308,189 @@ class _Decoder:
 
     def _object(self, node):
         cls = _resolve_class(node.get("module"), node.get("class"), self.path)
+        params, state = node.get("params"), node.get("state")
+        if not isinstance(params, dict) or not isinstance(state, dict):
+            raise self.corrupt(f"the {cls.__qualname__} has no parameter or attribute table")
+        _check_schema(cls, params, state, self.path)
         obj = cls.__new__(cls)
-        obj.__dict__.update({k: self.decode(v) for k, v in node["params"].items()})
-        obj.__dict__.update({k: self.decode(v) for k, v in node["state"].items()})
+        for name in _param_names(cls) or ():
+            if name not in params:  # a parameter newer than the file: its default
+                obj.__dict__[name] = _param_default(cls, name)
+        obj.__dict__.update({k: self.field(cls, "parameter", k, v) for k, v in params.items()})
+        values = {k: self.field(cls, "attribute", k, v) for k, v in state.items()}
+        for name, value in values.items():
+            _check_finite(value, name, cls, self.path)
+        obj.__dict__.update(values)
+        _check_params(obj, cls, self.path)
         return obj
+
+
+# -- the schema of a veob class: what load accepts -----------------------------
+
+def _param_names(cls):
+    """The constructor parameters of an estimator (None for classes without get_params)."""
+    if not hasattr(cls, "get_params"):
+        return None
+    getter = getattr(cls, "_get_param_names", None)
+    if getter is not None:
+        return list(getter())
+    sig = inspect.signature(cls.__init__)
+    return [n for n, p in sig.parameters.items()
+            if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+# set on veob estimators by scikit-learn's validation helpers (validate_data) and set_output
+_SKLEARN_ATTRIBUTES = frozenset({"n_features_in_", "feature_names_in_", "_sklearn_output_config",
+                                 "_metadata_request"})
+
+
+@functools.lru_cache(maxsize=None)
+def _module_assignments(module_name):
+    """Every attribute name a module's code assigns (``obj.name = ...``, ``setattr(obj, "name", ...)``)."""
+    import ast
+
+    module = sys.modules.get(module_name) or importlib.import_module(module_name)
+    try:
+        tree = ast.parse(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError):  # no source (frozen install): no schema to check against
+        return None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr"
+              and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+              and isinstance(node.args[1].value, str)):
+            names.add(node.args[1].value)
+    return frozenset(names)
+
+
+def _known_attributes(cls):
+    """Names a ``cls`` instance can hold: its parameters and every attribute its code assigns.
+
+    Taken from the sources of the modules defining ``cls`` and its base
+    classes (an attribute set in ``fit`` or in a helper of the same module
+    counts). None when a source is unavailable: then nothing is checked.
+    """
+    names = set(_param_names(cls) or ()) | _SKLEARN_ATTRIBUTES
+    for base in cls.__mro__:
+        if base is object or base.__module__ == "builtins":
+            continue
+        found = _module_assignments(base.__module__)
+        if found is None:
+            return None
+        names |= found
+    return names
+
+
+def _param_default(cls, name):
+    p = inspect.signature(cls.__init__).parameters.get(name)
+    return inspect.Parameter.empty if p is None else p.default
+
+
+def _check_schema(cls, params, state, path):
+    """The stored parameter and attribute names must be those of ``cls``."""
+    qual = ".".join(_class_path(cls))
+    expected = _param_names(cls)
+    if expected is not None:
+        unknown = [k for k in params if k not in expected]
+        # a parameter added after the file was written takes its default (as the class would)
+        missing = [k for k in expected if k not in params and _param_default(cls, k) is inspect.Parameter.empty]
+        if unknown or missing:
+            parts = []
+            if unknown:
+                parts.append(f"parameter {unknown[0]!r}, which {cls.__qualname__} does not take")
+            if missing:
+                parts.append(f"no parameter {missing[0]!r}, which {cls.__qualname__} needs")
+            raise ValueError(
+                f"{str(path)!r} names the class {qual} but holds " + " and ".join(parts)
+                + " (was the file edited, or its class name changed?); save the model again"
+            )
+    elif params:
+        raise ValueError(f"{str(path)!r} names the class {qual}, which takes no parameters, but stores "
+                         f"parameter {next(iter(params))!r}; save the model again")
+    known = _known_attributes(cls)
+    if known is None:
+        return
+    for name in state:
+        if not isinstance(name, str) or name not in known:
+            raise ValueError(
+                f"{str(path)!r} names the class {qual} but holds the attribute {name!r}, which "
+                f"{cls.__qualname__} never has (was the file edited, or its class name changed?); "
+                "save the model again"
+            )
+
+
+def _check_finite(value, where, cls, path):
+    """Reject NaN or infinity in a stored float array (fitted arrays, also nested ones)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fc" and value.size and not np.isfinite(value).all():
+            bad = np.argwhere(~np.isfinite(value))[0]
+            pos = tuple(int(i) for i in bad)
+            raise ValueError(
+                f"{str(path)!r}: the {cls.__qualname__} attribute {where!r} holds NaN or infinity "
+                f"(first at index {pos[0] if len(pos) == 1 else pos}); a fitted model has finite "
+                "arrays: save the model again"
+            )
+    elif sp.issparse(value):
+        _check_finite(np.asarray(value.data), f"{where}.data", cls, path)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{where}[{i}]", cls, path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{where}[{k!r}]", cls, path)
+
+
+def _check_params(obj, cls, path):
+    """Validate a loaded estimator's parameters as its ``fit`` does.
+
+    Classes with a ``_check_params()`` method (the validation ``fit`` runs)
+    are checked with it; ``PatchEmbedder``-style ``_check_params(image_shape)``
+    gets the fitted ``image_shape_``. Otherwise a parameter whose default is a
+    number must still be a number (or None), and one whose default is a bool a
+    bool.
+    """
+    names = _param_names(cls)
+    if names is None:
+        return
+    qual = cls.__qualname__
+    check = getattr(cls, "_check_params", None)
+    try:
+        if check is not None:
+            required = [p for n, p in inspect.signature(check).parameters.items()
+                        if n != "self" and p.default is p.empty
+                        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            if not required:
+                check(obj)
+                return
+            if len(required) == 1 and hasattr(obj, required[0].name + "_"):
+                check(obj, getattr(obj, required[0].name + "_"))
+                return
+        _check_param_types(obj, cls)
+    except (ValueError, TypeError) as exc:
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise type(exc)(f"{str(path)!r} holds a {qual} with an invalid parameter: {message}; "
+                        "save the model again") from None
+    except Exception as exc:  # a parameter of the wrong kind broke the check itself
+        raise ValueError(f"{str(path)!r} holds a {qual} whose parameters do not validate "
+                         f"({type(exc).__name__}: {exc}); save the model again") from None
+
+
+def _check_param_types(obj, cls):
+    sig = inspect.signature(cls.__init__)
+    for name, p in sig.parameters.items():
+        if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default, value = p.default, getattr(obj, name, None)
+        if value is None or default is p.empty:
+            continue
+        if isinstance(default, bool):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name}={value!r} must be True or False")
+        elif isinstance(default, numbers.Real):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name}={value!r} must be a number (default {default!r})")
 
 
 def _resolve_class(module, qualname, path):
@@ -458,7 +655,13 @@ def load(path):
         When ``path`` does not exist.
     ValueError
         When the file is not a veob model file, is corrupt, was written by
-        a newer format version, or names a class outside veob.
+        a newer format version, names a class outside veob, does not match
+        its class (a parameter or attribute that class does not have), holds
+        a parameter its class's ``fit`` would refuse, or a float array with
+        NaN or infinity. The message names the file and the field.
+    TypeError
+        When a parameter has a type its class's ``fit`` refuses (the message
+        names the parameter).
 
     See Also
     --------
@@ -469,6 +672,13 @@ def load(path):
     Loading never unpickles: arrays are read with ``allow_pickle=False``,
     and the only classes built are veob's own, imported by module and name
     and created with ``cls.__new__`` before their saved attributes are set.
+
+    A saved model is data and is checked as data, for every object in the
+    file (nested ones too): the stored parameter names must be exactly the
+    class's constructor parameters, every stored attribute must be one the
+    class's code can set, the parameters go through the checks ``fit`` runs
+    (the class's ``_check_params``; a type check against the defaults for
+    classes without one), and float arrays must be finite.
 
     Examples
     --------
@@ -493,13 +703,16 @@ def load(path):
                 f"{_META} member, as written by veob.save)")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except Exception:  # BadZipFile, OSError, and whatever a damaged header raises
         raise ValueError(not_ours) from None
     with zf:
         try:
             meta = json.loads(zf.read(_META).decode("utf-8"))
-        except (KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile):
+        except KeyError:
             raise ValueError(not_ours) from None
+        except Exception as exc:  # damaged member: bad CRC, compression method, JSON, encoding
+            raise ValueError(f"{str(path)!r} is corrupt ({_META}: {type(exc).__name__}: {exc}); "
+                             "save the model again") from None
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise ValueError(not_ours)
         version = meta.get("format_version")
@@ -518,7 +731,13 @@ def load(path):
             raise ValueError(f"{str(path)!r} is corrupt (no model object); save the model again")
         try:
             return _Decoder(zf, path).decode(root)
-        except (KeyError, TypeError, AttributeError, zipfile.BadZipFile, EOFError) as exc:
+        except (ValueError, TypeError) as exc:
+            if str(path) in str(exc):  # our own message: it names the file and what is wrong
+                raise
+            raise ValueError(
+                f"{str(path)!r} is corrupt ({type(exc).__name__}: {exc}); save the model again"
+            ) from None
+        except Exception as exc:  # a damaged archive or JSON tree fails in many ways: all are "corrupt"
             raise ValueError(
                 f"{str(path)!r} is corrupt ({type(exc).__name__}: {exc}); save the model again"
             ) from None

@@ -8,6 +8,7 @@ argument, the value received and what is allowed, in the style of
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 import scipy.sparse as sp
@@ -193,3 +194,42 @@ def check_str_list(values, name: str, *, what: str = "text", allow_empty: bool =
             raise TypeError(f"{name}[{i}] is a {type(value).__name__} ({value!r:.40}); every {what} must be a str")
     return items
 
+
+
+_SKLEARN_ARRAY = re.compile(r"\s*array=\[.*?\]\.?", re.S)
+
+
+def validate_data(_estimator, /, X="no_validation", y="no_validation", **kwargs):
+    """scikit-learn's ``validate_data`` with its errors on one line.
+
+    scikit-learn's messages can print a whole array ("Expected 2D array, got
+    1D array instead: array=[...]") or omit the position of a NaN ("Input X
+    contains NaN."). The ValueError raised here names the argument and, for
+    non-finite values, the first bad position, on one line.
+    """
+    from sklearn.utils.validation import validate_data as _validate_data
+
+    try:
+        return _validate_data(_estimator, X, y, **kwargs)
+    except ValueError as exc:
+        raise ValueError(_one_line(str(exc), X, y)) from None
+
+
+def _one_line(message, X, y):
+    name, value = ("y", y) if re.search(r"\bInput y\b|\by contains\b", message) else ("X", X)
+    if "NaN" in message or "infinity" in message or "too large" in message:
+        try:
+            arr = value if sp.issparse(value) else np.asarray(value, dtype=np.float64)
+            where = _first_nonfinite(arr)
+        except (TypeError, ValueError, IndexError):
+            where = None
+        if where is not None:
+            return f"{name} contains NaN or infinity (first at {where}); remove or impute them"
+    match = re.match(r"Expected 2D array, got (1D|scalar) array instead", message)
+    if match:
+        shape = np.shape(value)
+        return (f"{name} must be a 2-D array of shape (n_samples, n_features); got a {match.group(1)} array of "
+                f"shape {shape}. Reshape your data: {name}.reshape(-1, 1) for one feature or "
+                f"{name}.reshape(1, -1) for one sample")
+    line = " ".join(_SKLEARN_ARRAY.sub("", message).split())
+    return line if len(line) <= 300 else line[:297] + "..."

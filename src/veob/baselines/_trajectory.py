@@ -8,10 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, validate_data
 
 __all__ = ["TrajectoryClassifier", "augment_trajectories"]
 

@@ -75,11 +75,29 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from ._common import compile_notice, remove_empty_outputs
+
+    code = 1
     try:
-        return int(modules[args.command].run(args) or 0)
+        with compile_notice(args):  # says so once when a numba kernel compiles (first run after an install)
+            code = int(modules[args.command].run(args) or 0)
+        return code
     except UsageError as exc:
         print(f"veob {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        code = 2
+        return code
     except KeyboardInterrupt:
         print("veob: interrupted", file=sys.stderr)
-        return 130
+        code = 130
+        return code
+    finally:
+        if code != 0:  # a failed run leaves no empty --out folder behind
+            remove_empty_outputs()
+        else:
+            _common_created_clear()
+
+
+def _common_created_clear():
+    from . import _common
+
+    _common._CREATED.clear()

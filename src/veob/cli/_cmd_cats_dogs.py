@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, write_json_atomic, write_text_atomic
+from .._progress import stage
+from ._common import (UsageError, data_root, machine_info, out_dir, say, show_progress, write_json_atomic,
+                      write_text_atomic)
 
 HELP = ("Dogs vs Cats: the CNN seed's 80/20 split with ImageClassifier (accuracy, log loss, confusion "
         "matrix, classification report, timings) and a dog-probability CSV for any folder of images")
@@ -66,7 +68,8 @@ def run(args):
 
     start = time.perf_counter()
     try:
-        X, y, filenames = load_image_folder(images_path, size=(128, 128))
+        with stage(show_progress(args), f"reading the images of {images_path}"):
+            X, y, filenames = load_image_folder(images_path, size=(128, 128))
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     timings["load"] = round(time.perf_counter() - start, 2)
@@ -84,10 +87,12 @@ def run(args):
     train, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=42)
     clf = ImageClassifier(random_state=args.seed, n_jobs=args.n_jobs)
     start = time.perf_counter()
-    clf.fit(X[train], y[train])
+    with stage(show_progress(args), f"ImageClassifier.fit on {len(train):,} images"):
+        clf.fit(X[train], y[train])
     timings["fit_80"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    proba = clf.predict_proba(X[test])
+    with stage(show_progress(args), f"predicting {len(test):,} held-out images"):
+        proba = clf.predict_proba(X[test])
     timings["predict_20"] = round(time.perf_counter() - start, 2)
     pred = clf.classes_[proba.argmax(axis=1)]
     metrics = {
@@ -113,7 +118,8 @@ def run(args):
     if not args.no_refit:
         model = ImageClassifier(random_state=args.seed, n_jobs=args.n_jobs)
         start = time.perf_counter()
-        model.fit(X, y)
+        with stage(show_progress(args), f"ImageClassifier.fit on all {len(y):,} images"):
+            model.fit(X, y)
         timings["fit_all"] = round(time.perf_counter() - start, 2)
         say(args, f"  refit on all {len(y):,} images: {timings['fit_all']:.1f} s")
 
@@ -121,10 +127,12 @@ def run(args):
     if predict_path is not None:
         start = time.perf_counter()
         try:
-            Xp, _, names = load_image_folder(predict_path, size=(128, 128))
+            with stage(show_progress(args), f"reading the images of {predict_path}"):
+                Xp, _, names = load_image_folder(predict_path, size=(128, 128))
         except (FileNotFoundError, ValueError) as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
-        dog = model.predict_proba(Xp)[:, list(model.classes_).index(1)]
+        with stage(show_progress(args), f"predicting {len(names):,} images"):
+            dog = model.predict_proba(Xp)[:, list(model.classes_).index(1)]
         csv_path = Path(args.predict_out).expanduser() if args.predict_out else out / "predictions.csv"
         write_probabilities_csv(csv_path, names, dog)
         timings["predict_folder"] = round(time.perf_counter() - start, 2)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, data_root, out_dir, say, write_json_atomic
+from ._common import (UsageError, add_store_option, data_root, flag_message, out_dir, say, show_progress,
+                      write_json_atomic)
 
 HELP = ("write IMDB-style reviews of a sentiment with veob.text.ReviewComposer (closed form, no gradient "
         "descent); fits on the 25,000 training reviews or loads a saved model; optional Chroma store")
@@ -27,8 +28,7 @@ def add_arguments(parser):
     parser.add_argument("--max-tokens", type=int, default=600, help="cut a review after this many tokens")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=0.9, help="nucleus mass in (0, 1] (default: 0.9)")
-    parser.add_argument("--store", action="store_true",
-                        help=f"add the reviews to the Chroma collection {COLLECTION!r} (at --chroma)")
+    add_store_option(parser, f"the Chroma collection {COLLECTION!r} with the reviews (at --chroma)")
 
 
 def store_reviews(path, reviews, labels, seed, word_vectors, *, collection=COLLECTION, progress=False):
@@ -52,8 +52,9 @@ def store_reviews(path, reviews, labels, seed, word_vectors, *, collection=COLLE
     return store.upsert(collection, X, ids=ids, documents=list(reviews), metadatas=metadatas, progress=progress)
 
 
-def fit_composer(root, *, limit=None, seed=0, log=print):
+def fit_composer(root, *, limit=None, seed=0, log=print, progress=False):
     """A ReviewComposer fitted on the IMDB training reviews (or a random subset of them)."""
+    from .._progress import stage
     from ..datasets import load_imdb
     from ..text import ReviewComposer
 
@@ -62,14 +63,16 @@ def fit_composer(root, *, limit=None, seed=0, log=print):
         if path.exists():
             break
     try:
-        train = load_imdb(path, subsets="train")
+        with stage(progress, f"reading the IMDB training reviews from {path}"):
+            train = load_imdb(path, subsets="train")
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     rows = np.arange(len(train.texts))
     if limit is not None:
         rows = np.sort(np.random.default_rng(seed).permutation(rows.shape[0])[:limit])
     start = time.perf_counter()
-    model = ReviewComposer(random_state=seed).fit([train.texts[i] for i in rows], train.labels[rows])
+    model = ReviewComposer(random_state=seed, progress=progress).fit([train.texts[i] for i in rows],
+                                                                     train.labels[rows])
     log(f"fitted on {rows.shape[0]:,} training reviews in {time.perf_counter() - start:.1f} s "
         f"({model.partition_.n_cells_} cells)")
     return model
@@ -98,22 +101,32 @@ def run(args):
             raise UsageError(str(exc)) from None
         log(f"loaded {model_path}")
     else:
-        model = fit_composer(data_root(args), limit=args.limit, seed=args.seed, log=log)
+        model = fit_composer(data_root(args), limit=args.limit, seed=args.seed, log=log,
+                             progress=show_progress(args))
         save(model, model_path)
         log(f"saved {model_path}")
     label = LABELS[args.label]
+    from .._progress import stage
+
     start = time.perf_counter()
-    reviews = model.generate(label, n=args.n, max_tokens=args.max_tokens, temperature=args.temperature,
-                             top_p=args.top_p, random_state=args.seed)
+    with stage(show_progress(args), f"writing {args.n} {args.label} reviews"):
+        reviews = model.generate(label, n=args.n, max_tokens=args.max_tokens, temperature=args.temperature,
+                                 top_p=args.top_p, random_state=args.seed)
     seconds = time.perf_counter() - start
     for i, text in enumerate(reviews, 1):
         say(args, f"{i}. {text}\n")
     log(f"{args.n} {args.label} reviews in {seconds:.2f} s")
     stored = 0
-    if args.store:
+    if not args.no_store:
         chroma = Path(args.chroma).expanduser() if args.chroma else out / "chroma"
-        stored = store_reviews(chroma, reviews, [args.label] * len(reviews), args.seed, model.word_vectors_)
-        log(f"stored {stored} reviews in {chroma} (collection {COLLECTION!r})")
+        try:
+            stored = store_reviews(chroma, reviews, [args.label] * len(reviews), args.seed, model.word_vectors_)
+        except ImportError as exc:
+            log(f"Chroma skipped: {exc}")
+        except (ValueError, TimeoutError) as exc:
+            raise UsageError(flag_message(exc, "--chroma")) from None
+        else:
+            log(f"stored {stored} reviews in {chroma} (collection {COLLECTION!r})")
     write_json_atomic(out / "report.json", {"label": args.label, "n": args.n, "seed": args.seed,
                                             "model": str(model_path), "seconds": seconds,
                                             "reviews": reviews, "stored": stored})

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, write_json_atomic, write_text_atomic
+from .._progress import stage
+from ._common import (UsageError, data_root, machine_info, out_dir, say, show_progress, write_json_atomic,
+                      write_text_atomic)
 
 HELP = ("IMDB sentiment: the BiLSTM seed's experiments (vocabulary, tokens, samples, learning curve) "
         "with SentimentClassifier, beside the seed's numbers")
@@ -98,7 +100,8 @@ def run(args):
     start = time.perf_counter()
     path = _imdb_path(root)
     try:
-        data = load_imdb(path, subsets=("train", "test", "unsup"))
+        with stage(show_progress(args), f"reading {path}"):
+            data = load_imdb(path, subsets=("train", "test", "unsup"))
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     if args.limit is not None:
@@ -113,9 +116,10 @@ def run(args):
                   f"fit {row['fit_seconds']:.1f} s, predict {row['predict_seconds']:.1f} s")
 
     start = time.perf_counter()
-    report = run_imdb_protocol(data, experiments=experiments, sizes=sizes,
-                               use_unlabeled=not args.no_unlabeled, batch_size=args.batch_size,
-                               random_state=args.seed, callback=show)
+    with stage(show_progress(args), f"experiments {','.join(experiments)} (one line per setting as it ends)"):
+        report = run_imdb_protocol(data, experiments=experiments, sizes=sizes,
+                                   use_unlabeled=not args.no_unlabeled, batch_size=args.batch_size,
+                                   random_state=args.seed, callback=show)
     timings["protocol"] = round(time.perf_counter() - start, 2)
     table = format_imdb_table(report)
     say(args, "")

@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from ._common import UsageError, data_root, machine_info, out_dir, say, timer, write_json_atomic, write_text_atomic
+from ._common import (UsageError, add_store_option, data_root, machine_info, open_chroma, out_dir, say,
+                      show_progress, timer, write_json_atomic, write_text_atomic)
 
 HELP = ("UCI pen digits: raw k-NN, spectral transform + 1-NN and TrajectoryClassifier side by side, "
         "with a random-length robustness test, figures and a Chroma collection")
@@ -21,7 +22,7 @@ def add_arguments(parser):
                         help="longest random length of the resampled test trajectories (default: 64)")
     parser.add_argument("--n-figure", type=int, default=10, metavar="N",
                         help="test trajectories in the nearest-neighbour figure (default: 10)")
-    parser.add_argument("--no-store", action="store_true", help="do not fill the Chroma collection")
+    add_store_option(parser, "the Chroma collection")
 
 
 def resample_lengths(trajectories, low, high, seed):
@@ -241,21 +242,19 @@ def neighbours_figure(clf, X_train, y_train, X_test, y_test, n_queries, path, n_
 def _fill_store(args, out, clf, X_train, y_train, X_test, y_test, timings):
     """Upsert the embedded train and test trajectories (label, split) and query the first test one."""
     try:
-        from ..store import ChromaStore
-
         store_path = args.chroma or str(out / "chroma")
         with timer(timings, "chroma_upsert"):
             P = np.vstack([clf.transform(X_train), clf.transform(X_test)]).astype(np.float32)
             splits = ["train"] * len(X_train) + ["test"] * len(X_test)
             labels = np.concatenate([y_train, y_test])
             local = np.concatenate([np.arange(len(X_train)), np.arange(len(X_test))])
-            store = ChromaStore(store_path)
+            store = open_chroma(store_path)
             store.upsert(COLLECTION, P,
                          ids=[f"{s}-{i}" for s, i in zip(splits, local)],
                          documents=[f"digit {int(y)} ({s} #{i})" for y, s, i in zip(labels, splits, local)],
                          metadatas=[{"label": int(y), "split": s, "index": int(i)}
                                     for y, s, i in zip(labels, splits, local)],
-                         progress=not args.quiet)
+                         progress=show_progress(args))
         with timer(timings, "chroma_query"):
             hits = store.query(COLLECTION, P[len(X_train)], n_results=5, where={"split": "train"})[0]
     except ImportError as exc:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import UsageError, machine_info, out_dir, say, timer, write_json_atomic
+from ._common import (UsageError, add_store_option, flag_message, machine_info, out_dir, say, show_progress, timer,
+                      write_json_atomic)
 
 __all__ = [
     "COLLECTIONS",
@@ -506,40 +507,18 @@ def add_text_options(parser, command, *, presets=True, default_preset="both", to
     parser.add_argument("--max-store", type=int, default=max_store, metavar="N",
                         help=f"store at most N vectors per collection, plus the queries' results "
                              f"(0: all; default: {default})")
-    parser.add_argument("--no-store", action="store_true", help="do not fill a Chroma store")
+    add_store_option(parser, "a Chroma store")
     if scheduler:
         parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                             help="Dask scheduler address (e.g. tcp://host:8786): run the word-vector SVD "
                                  "on the cluster")
 
 
-@contextmanager
 def elapsed_bar(desc, enabled=True):
-    """A tqdm line showing the elapsed time of a step without progress hooks (a fit), refreshed twice a second."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        enabled = False
-    if not enabled:
-        yield
-        return
-    import threading
+    """A line showing the elapsed time of a step without progress hooks (a fit): :func:`veob._progress.stage`."""
+    from .._progress import stage
 
-    bar = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", leave=False)
-    stop = threading.Event()
-
-    def tick():
-        while not stop.wait(0.5):
-            bar.refresh()
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        bar.close()
+    return stage(enabled, desc)
 
 
 class TextRun:
@@ -549,7 +528,7 @@ class TextRun:
         self.args = args
         self.command = command
         self.timings = {}
-        self.progress = not args.quiet
+        self.progress = show_progress(args)
         for name, low in (("components", 1), ("topn", 1), ("limit", 1), ("max_store", 0)):
             value = getattr(args, name, None)
             if value is not None and value < low:
@@ -633,8 +612,8 @@ class TextRun:
                 self.say(f"  Chroma skipped: {exc}")
                 self.args.no_store = True
                 return None
-            except ValueError as exc:  # e.g. --chroma names a file
-                raise UsageError(f"--chroma: {exc}") from None
+            except (ValueError, TypeError, TimeoutError) as exc:  # e.g. --chroma names a file
+                raise UsageError(flag_message(exc, "--chroma")) from None
         return self.chroma
 
     def fill(self, collection, func, *args, **kwargs):

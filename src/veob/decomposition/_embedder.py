@@ -7,8 +7,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from .._validation import validate_data
 from ._solvers import choose_solver
 from ._svd import _check_n_components, _check_n_iter, _svd
 from ._svd import svd as _svd_any
@@ -102,6 +103,24 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.n_iter = n_iter
         self.random_state = random_state
 
+    def _check_params(self):
+        """Check the parameters that do not depend on X (``fit`` and :func:`veob.load` call this)."""
+        from ._solvers import get_solver
+
+        k = self.n_components
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Real):
+            raise TypeError(f"n_components={k!r} must be an int >= 1 or a float in (0, 1)")
+        if isinstance(k, numbers.Integral):
+            if k < 1:
+                raise ValueError(f"n_components={k!r} must be >= 1")
+        elif not 0.0 < k < 1.0:
+            raise ValueError(f"n_components={k!r}: a float must lie in (0, 1) (the energy fraction to keep)")
+        if not isinstance(self.center, (bool, np.bool_)):
+            raise TypeError(f"center={self.center!r} must be True or False")
+        _check_n_iter(self.n_iter)
+        if self.solver != "auto":
+            get_solver(self.solver)
+
     def _resolve_k(self, shape):
         k = self.n_components
         if isinstance(k, numbers.Real) and not isinstance(k, (numbers.Integral, bool, np.bool_)):
@@ -153,6 +172,7 @@ class SVDEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return U, s, Vt, total, solver
 
     def _fit(self, X):
+        self._check_params()
         solver = self._dask_solver(X)
         if solver is not None and not sp.issparse(X):  # sparse input: validated here, blocked by the solver
             U, s, Vt, total, solver = self._fit_out_of_core(X, solver)

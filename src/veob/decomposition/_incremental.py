@@ -7,9 +7,9 @@ import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import gen_batches
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int
+from .._validation import check_int, validate_data
 from ._embedder import _frobenius_sq
 from ._solvers import top_eigh
 from ._svd import svd_flip

@@ -6,11 +6,12 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from .._progress import check_progress, progress_bar, stage
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, validate_data
 from ..decomposition import svd, svd_flip
 from . import _kernels
 
@@ -122,6 +123,9 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     n_jobs : int or None, default=None
         Threads for the numba kernels and BLAS (None: leave the current
         setting, -1: all cores).
+    progress : bool, default=False
+        Show tqdm progress bars on stderr: the stages of ``fit`` (filter
+        banks, histogram basis) and the image batches of ``transform``.
 
     Attributes
     ----------
@@ -204,7 +208,7 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     def __init__(self, patch_size=7, n_filters=(8, 8), block_size=7, *, block_stride=None, hist_components=48,
                  hellinger=True, n_fit_images=5000, image_shape=None, batch_size=None, random_state=None,
-                 n_jobs=None):
+                 n_jobs=None, progress=False):
         self.patch_size = patch_size
         self.n_filters = n_filters
         self.block_size = block_size
@@ -216,6 +220,7 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.batch_size = batch_size
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.progress = progress
 
     # ----------------------------------------------------------- validation
     def _check_params(self, image_shape):
@@ -311,6 +316,7 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         images = self._images(X, reset=True)
         self.image_shape_ = tuple(int(s) for s in images.shape[1:])
         k, n_filters, levels = self._check_params(self.image_shape_)
+        show = check_progress(self.progress)
         rng = check_random_state(self.random_state)
         n = images.shape[0]
         m = min(n, int(self.n_fit_images))
@@ -321,12 +327,14 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.n_blocks_ = sum(((h - bh) // sy + 1) * ((w - bw) // sx + 1) for bh, bw, sy, sx in levels)
         with thread_limits(self.n_jobs):
             filters, values = [], []
-            W, s = self._learn_bank(sample, k, n_filters[0])
+            with stage(show, f"PatchEmbedder.fit: stage-1 filters ({m} images)"):
+                W, s = self._learn_bank(sample, k, n_filters[0])
             filters.append(W)
             values.append(s)
             if len(n_filters) == 2:
-                maps = self._stage_maps(sample, W)
-                W2, s2 = self._learn_bank(maps.reshape((-1,) + maps.shape[2:]), k, n_filters[1])
+                with stage(show, f"PatchEmbedder.fit: stage-2 filters ({m} x {n_filters[0]} maps)"):
+                    maps = self._stage_maps(sample, W)
+                    W2, s2 = self._learn_bank(maps.reshape((-1,) + maps.shape[2:]), k, n_filters[1])
                 filters.append(W2)
                 values.append(s2)
             self.filters_ = filters
@@ -334,7 +342,8 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             self.n_maps_ = n_filters[0] if len(n_filters) == 2 else 1
             self.hist_components_ = None
             if self.hist_components is not None:
-                hist = self._histograms(sample)  # (m, n_maps, n_blocks, n_bins)
+                with stage(show, "PatchEmbedder.fit: block histograms"):
+                    hist = self._histograms(sample)  # (m, n_maps, n_blocks, n_bins)
                 n_bins = hist.shape[-1]
                 r = min(int(self.hist_components), n_bins, hist.shape[0] * hist.shape[2])
                 bases = np.empty((self.n_maps_, r, n_bins), dtype=np.float32)
@@ -422,7 +431,9 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         n = images.shape[0]
         batch = self._auto_batch() if self.batch_size is None else int(self.batch_size)
         out = np.empty((n, self._n_features_out), dtype=np.float32)
-        with thread_limits(self.n_jobs):
+        bar = progress_bar(check_progress(self.progress), total=n, unit="img",
+                           desc="PatchEmbedder.transform")
+        with thread_limits(self.n_jobs), bar:
             for lo in range(0, n, batch):
                 hist = self._histograms(np.ascontiguousarray(images[lo:lo + batch]))
                 if self.hist_components_ is not None:
@@ -433,6 +444,7 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                 else:
                     feats = hist
                 out[lo:lo + hist.shape[0]] = feats.reshape(hist.shape[0], -1)
+                bar.update(hist.shape[0])
         return out
 
     @property

@@ -7,11 +7,11 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, validate_data
 from ..decomposition import svd
 from ..partition import VoronoiPartition
 from . import _kernels

@@ -8,9 +8,10 @@ import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_random_state
+from .._progress import check_progress, stage
+from .._validation import check_int, check_random_state, validate_data
 from ._calibration import SoftmaxProbaMixin, fit_temperature
 from ._nystroem import auto_gamma, fit_nystroem, nystroem_features
 
@@ -140,6 +141,9 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         refitted on all rows. 0 skips the calibration (temperature 1).
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of the calibration slice.
+    progress : bool, default=False
+        Show tqdm progress on stderr for the stages of ``fit`` (Nystroem
+        features, calibration solve, final solve).
 
     Attributes
     ----------
@@ -230,7 +234,7 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, alpha=0.1, *, kernel="rbf", n_components=8192, gamma="auto", solver="auto",
-                 calibration_fraction=0.1, random_state=None):
+                 calibration_fraction=0.1, random_state=None, progress=False):
         self.alpha = alpha
         self.kernel = kernel
         self.n_components = n_components
@@ -238,6 +242,7 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
+        self.progress = progress
 
     def _check_params(self):
         alpha = _check_alpha(self.alpha)
@@ -265,6 +270,7 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
             Class labels.
         """
         alpha, fraction = self._check_params()
+        show = check_progress(self.progress)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
         check_classification_targets(y)
         self.classes_, target = np.unique(y, return_inverse=True)
@@ -280,13 +286,19 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         else:
             cal, rest = np.arange(0), np.arange(n)
         if self.kernel == "rbf":
-            self.gamma_ = auto_gamma(X, rng) if isinstance(self.gamma, str) else float(self.gamma)
-            # landmarks from the fitting rows only: the calibration slice stays unseen
-            self.landmarks_, self.nystroem_map_ = fit_nystroem(X, rest, self.n_components, self.gamma_, rng)
-            X = nystroem_features(X, self.landmarks_, self.gamma_, self.nystroem_map_)
+            with stage(show, f"LeastSquaresClassifier.fit: Nystroem features ({self.n_components} landmarks)"):
+                self.gamma_ = auto_gamma(X, rng) if isinstance(self.gamma, str) else float(self.gamma)
+                # landmarks from the fitting rows only: the calibration slice stays unseen
+                self.landmarks_, self.nystroem_map_ = fit_nystroem(X, rest, self.n_components, self.gamma_, rng)
+                X = nystroem_features(X, self.landmarks_, self.gamma_, self.nystroem_map_)
         d = X.shape[1]
         form = self.solver if self.solver != "auto" else ("primal" if d <= n else "dual")
         self.temperature_ = 1.0
+        with stage(show, f"LeastSquaresClassifier.fit: {form} solve ({n} x {d})"):
+            self._solve(form, X, Y, rest, cal, target, alpha, calibrate, n)
+        return self
+
+    def _solve(self, form, X, Y, rest, cal, target, alpha, calibrate, n):
         if form == "primal":
             moments = _moments(X, Y, rest)
             if calibrate:
@@ -304,7 +316,6 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         self.coef_ = np.ascontiguousarray(coef.T)
         self.intercept_ = intercept
         self.solver_ = form
-        return self
 
     def _scores(self, X):
         check_is_fitted(self)

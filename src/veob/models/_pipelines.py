@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from .._progress import check_progress, stage
 from .._validation import check_int
 from ._joint import JointEmbeddingClassifier
 from ._least_squares import LeastSquaresClassifier
@@ -128,7 +129,7 @@ def evaluate_paper_pipeline(X_train, y_train, X_test, y_test, *, n_components=30
 
 
 def evaluate_patch_pipeline(X_train, y_train, X_test, y_test, *, embedder=None, classifier=None, scale=255.0,
-                            score_train=False):
+                            score_train=False, progress=False):
     r"""The patch pipeline: :class:`~veob.images.PatchEmbedder` then a closed-form head.
 
     Parameters
@@ -147,6 +148,10 @@ def evaluate_patch_pipeline(X_train, y_train, X_test, y_test, *, embedder=None, 
     score_train : bool, default=False
         Also report the training accuracy ``train_top1`` (predicts the
         training set again: slow for large kernel heads).
+    progress : bool, default=False
+        Progress bars on stderr for every stage: sets ``progress=True`` on
+        the embedder and the classifier (when they take it) and shows the
+        prediction step.
 
     Returns
     -------
@@ -181,6 +186,10 @@ def evaluate_patch_pipeline(X_train, y_train, X_test, y_test, *, embedder=None, 
     X_test, y_test = _check_split(X_test, y_test, "X_test")
     embedder = PatchEmbedder(random_state=0) if embedder is None else clone(embedder)
     classifier = LeastSquaresClassifier(random_state=0) if classifier is None else clone(classifier)
+    show = check_progress(progress)
+    for model in (embedder, classifier):
+        if show and "progress" in model.get_params(deep=False):
+            model.set_params(progress=True)
     scale = np.float32(scale)
     seconds = {}
     start = time.perf_counter()
@@ -200,8 +209,9 @@ def evaluate_patch_pipeline(X_train, y_train, X_test, y_test, *, embedder=None, 
     F_test = embedder.transform(X_test.astype(np.float32) / scale)
     seconds["embed_test"] = time.perf_counter() - start
     start = time.perf_counter()
-    scores = classifier.decision_function(F_test) if hasattr(classifier, "decision_function") \
-        else classifier.predict_proba(F_test)
+    with stage(show, f"predicting {F_test.shape[0]:,} test images"):
+        scores = classifier.decision_function(F_test) if hasattr(classifier, "decision_function") \
+            else classifier.predict_proba(F_test)
     seconds["predict"] = time.perf_counter() - start
     seconds["total"] = sum(seconds.values())
     if scores.ndim == 1:

@@ -86,7 +86,8 @@ def _frame(ax, color, width):
 
 
 def plot_match_grid(query_images, match_images, *, query_labels=None, match_labels=None, distances=None,
-                    class_names=None, image_shape=None, cmap="gray_r", fig=None, title=None):
+                    class_names=None, image_shape=None, cmap="gray_r", fig=None, title=None,
+                    predicted_labels=None):
     """Queries and their best matches, one row per query (the paper's MNIST figures).
 
     Parameters
@@ -114,6 +115,10 @@ def plot_match_grid(query_images, match_images, *, query_labels=None, match_labe
         omitted, sized for the grid.
     title : str, optional
         Figure title.
+    predicted_labels : array-like of shape (n_queries,), optional
+        The label a model predicted for each query, printed with the true
+        one above the row (``true 4 / predicted 9``, red when they differ):
+        a row's neighbours alone do not show what the classifier decided.
 
     Returns
     -------
@@ -137,6 +142,10 @@ def plot_match_grid(query_images, match_images, *, query_labels=None, match_labe
     8
     >>> fig.axes[3].title.get_color()  # the wrong match of the first query
     '#d62728'
+    >>> fig = plot_match_grid(rng.random((1, 8, 8)), rng.random((1, 2, 8, 8)), query_labels=[4],
+    ...                       predicted_labels=[9])
+    >>> fig.axes[0].get_title(), fig.axes[0].title.get_color()
+    ('true 4\\npredicted 9', '#d62728')
     """
     Q = _images(query_images, "query_images", (None,), image_shape)
     n_q = Q.shape[0]
@@ -147,11 +156,12 @@ def plot_match_grid(query_images, match_images, *, query_labels=None, match_labe
     q_lab = _optional(query_labels, "query_labels", (n_q,))
     m_lab = _optional(match_labels, "match_labels", (n_q, k))
     dist = _optional(distances, "distances", (n_q, k))
+    pred = _optional(predicted_labels, "predicted_labels", (n_q,))
     if dist is not None:
         dist = dist.astype(np.float64)
     plt = _pyplot("plot_match_grid")
     head = 0.45 if title else 0.0  # inches above the grid for the title
-    height = 1.2 * n_q + 0.3 + head
+    height = (1.35 if pred is not None else 1.2) * n_q + 0.3 + head
     if fig is None:
         fig = plt.figure(figsize=(1.05 * (k + 1.2), height))
     else:
@@ -164,10 +174,15 @@ def plot_match_grid(query_images, match_images, *, query_labels=None, match_labe
         ax = fig.add_subplot(grid[i, 0])
         ax.imshow(Q[i], cmap=cmap if gray else None, interpolation="nearest")
         _frame(ax, _QUERY, 2.0)
-        text = "query"
+        text, color = "query", _QUERY
         if q_lab is not None:
             text += f": {_label_text(q_lab[i], class_names)}"
-        ax.set_title(text, fontsize=8, color=_QUERY)
+        if pred is not None:
+            text = (f"true {_label_text(q_lab[i], class_names)}\n" if q_lab is not None else "") + \
+                f"predicted {_label_text(pred[i], class_names)}"
+            if q_lab is not None and pred[i] != q_lab[i]:
+                color = _WRONG
+        ax.set_title(text, fontsize=8, color=color)
         for j in range(k):
             ax = fig.add_subplot(grid[i, j + 2])
             ax.imshow(M[i, j], cmap=cmap if gray else None, interpolation="nearest")

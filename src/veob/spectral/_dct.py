@@ -7,9 +7,9 @@ import numbers
 import numpy as np
 import scipy.fft
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import float_dtype_for
+from .._validation import float_dtype_for, validate_data
 
 __all__ = ["dct2", "DCT2Transformer"]
 

@@ -7,9 +7,9 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 import scipy.sparse as sp
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int
+from .._validation import check_int, validate_data
 from . import _kernels
 
 __all__ = ["TrajectoryTransformer", "as_trajectories"]

@@ -12,6 +12,21 @@ from ._ragged import as_ragged_symbols, as_ragged_vectors
 
 __all__ = ["spectral_transform", "symbol_spectra"]
 
+_EMPTY = ("zero", "raise")
+
+
+def _check_empty(empty, offsets):
+    """Apply the ``empty`` policy to the sequences of a ragged ``offsets`` array."""
+    if empty not in _EMPTY:
+        raise ValueError(f"empty={empty!r} must be 'zero' (an empty sequence gives a zero row) or 'raise'")
+    if empty == "raise":
+        idx = np.flatnonzero(offsets[1:] == offsets[:-1])
+        if idx.size:
+            raise ValueError(
+                f"sequences[{int(idx[0])}] is empty (length 0; {idx.size} empty sequence"
+                f"{'s' if idx.size > 1 else ''} in all): drop it, or pass empty='zero' for a zero row"
+            )
+
 
 def _spectral_transform(values, offsets, n_points, n_freqs, kind):
     """Private twin of :func:`spectral_transform` on validated arrays."""
@@ -23,7 +38,7 @@ def _spectral_transform(values, offsets, n_points, n_freqs, kind):
     return out
 
 
-def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper"):
+def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper", empty="zero"):
     r"""Spectral transform of variable-length sequences of vectors.
 
     Parameters
@@ -32,7 +47,8 @@ def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper"):
         The sequences. ``(values, offsets)`` is the ragged (CSR-like) form:
         ``values`` of shape (total_length, d) and ``offsets`` of shape
         (n + 1,), non-decreasing, from 0 to ``total_length``; sequence i is
-        ``values[offsets[i]:offsets[i + 1]]``. Empty sequences give zeros.
+        ``values[offsets[i]:offsets[i + 1]]``. A sequence may be empty
+        (length 0) in every form: see ``empty``.
     n_points : int, default=15
         The basis length N (the paper uses about twice the mean length).
     n_freqs : int, default=6
@@ -40,6 +56,11 @@ def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper"):
     kind : {"paper", "dct2"}, default="paper"
         Basis, see :func:`cosine_basis`. ``"paper"`` keeps the M highest
         frequencies (high-pass), ``"dct2"`` the M lowest (low-pass).
+    empty : {"zero", "raise"}, default="zero"
+        What a length-0 sequence gives: ``"zero"`` a row of zeros (the sum
+        over no positions, see Notes), ``"raise"`` a ``ValueError`` naming
+        the index of the first empty sequence (to catch, e.g., sentences
+        that lost every word to a vocabulary filter).
 
     Returns
     -------
@@ -62,7 +83,9 @@ def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper"):
     with :math:`s` the basis of :func:`cosine_basis`. The cosine is
     evaluated for every position k, also beyond N (it simply continues), so
     sequences longer than ``n_points`` are transformed, not truncated.
-    The M vectors are concatenated (not summed).
+    The M vectors are concatenated (not summed). A sequence of length
+    :math:`L = 0` has an empty sum: :math:`f_m = 0` for every m, so its row
+    is all zeros (``empty="zero"``), whatever the dimension.
 
     Examples
     --------
@@ -72,10 +95,14 @@ def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper"):
     >>> spectral_transform(seqs, n_points=3, n_freqs=2)
     array([[ 1., -1.,  1.,  1.,  0., -1.],
            [ 1.,  1.,  1.,  1.,  1.,  1.]], dtype=float32)
+    >>> spectral_transform([np.zeros((0, 2)), np.ones((1, 2))], n_points=3, n_freqs=1)
+    array([[0., 0.],
+           [1., 1.]])
     """
     kind = _check_kind(kind)
     n_points, n_freqs = _check_points_freqs(n_points, n_freqs, kind)
     values, offsets = as_ragged_vectors(sequences)
+    _check_empty(empty, offsets)
     return _spectral_transform(values, offsets, n_points, n_freqs, kind)
 
 
@@ -101,7 +128,8 @@ def _symbol_spectra(symbols, offsets, n_symbols, n_points, n_freqs, kind, dtype)
     )
 
 
-def symbol_spectra(sequences, n_symbols, *, n_points=15, n_freqs=6, kind="paper", dtype=np.float32):
+def symbol_spectra(sequences, n_symbols, *, n_points=15, n_freqs=6, kind="paper", dtype=np.float32,
+                   empty="zero"):
     r"""Spectral transform of one-hot symbol sequences as a sparse matrix.
 
     Equal to ``spectral_transform`` of the one-hot encoded sequences, built
@@ -116,8 +144,9 @@ def symbol_spectra(sequences, n_symbols, *, n_points=15, n_freqs=6, kind="paper"
         ``tuple`` of two arrays.
     n_symbols : int
         Alphabet size (the one-hot dimension d).
-    n_points, n_freqs, kind
-        As in :func:`spectral_transform`.
+    n_points, n_freqs, kind, empty
+        As in :func:`spectral_transform`: an empty sequence (``""``) gives
+        an empty row (all zeros) or, with ``empty="raise"``, a ValueError.
     dtype : dtype, default=np.float32
         dtype of the stored values (sums are accumulated in float64).
 
@@ -147,4 +176,5 @@ def symbol_spectra(sequences, n_symbols, *, n_points=15, n_freqs=6, kind="paper"
     if dtype.kind != "f":
         raise TypeError(f"dtype={dtype} must be a floating dtype (float32 or float64)")
     symbols, offsets = as_ragged_symbols(sequences, n_symbols)
+    _check_empty(empty, offsets)
     return _symbol_spectra(symbols, offsets, n_symbols, n_points, n_freqs, kind, dtype)

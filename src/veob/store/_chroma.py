@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import numbers
 import os
 import re
+import time
 import uuid
 import weakref
 from collections import namedtuple
+from contextlib import contextmanager
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +136,82 @@ def _check_embeddings(embeddings, name):
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
+_LOCK_DIR = ".veob-locks"
+_LOCK_POLL = 0.05  # seconds between attempts while another process holds a lock
+
+
+@contextmanager
+def _file_lock(path, timeout, what):
+    """Hold an exclusive ``fcntl.flock`` on ``path`` for the block.
+
+    Waits at most ``timeout`` seconds (None: forever; 0: fail at once) and then
+    raises ``TimeoutError`` naming ``what`` and the lock file. The lock is
+    released when the block ends, and by the kernel when the process dies, so
+    a killed writer never leaves a stale lock behind. Platforms without
+    ``fcntl`` (Windows), and read-only folders, run the block unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield None
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only store folder: nothing can write it, readers need no lock
+        yield None
+        return
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"{what} is locked by another process (lock file {str(path)!r}) and stayed "
+                        f"locked for lock_timeout={timeout} s: wait for the other writer to finish, or "
+                        "open the store with a larger ChromaStore(path, lock_timeout=...)"
+                    ) from None
+                time.sleep(_LOCK_POLL)
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _null_lock():
+    yield None
+
+
+# The write generation of each (store folder, collection) this process has seen: a writer
+# stores a fresh token in the collection's lock file when it is done. Chroma keeps each
+# collection's HNSW index in memory per process and does not notice another process's
+# writes, so a process that finds a token it did not write reloads its Chroma bindings
+# before it reads or writes (else its next write would persist an index without the
+# other process's rows).
+_SEEN_TOKENS = {}
+
+
+def _read_token(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64)
+    except OSError:
+        return b""
+
+
+def _write_token(fd):
+    token = uuid.uuid4().hex.encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, token, 0)
+    return token
+
+
 def _drop_database(admin, name):
     try:
         admin.delete_database(name)
@@ -183,6 +263,11 @@ class ChromaStore:
         ``hnsw:space``). A collection keeps the metric it was created with;
         writing to or searching a collection of another metric raises
         ``ValueError`` (:meth:`describe` tells a collection's metric).
+    lock_timeout : float or None, default=600.0
+        Seconds a writer waits for another process that holds the lock of
+        the same collection (persistent stores only; see Notes) before
+        raising ``TimeoutError``. ``None`` waits as long as it takes, ``0``
+        fails at once.
 
     Attributes
     ----------
@@ -220,6 +305,28 @@ class ChromaStore:
     Chroma searches an HNSW graph, which is approximate: on large
     collections a true neighbour may occasionally be missed.
 
+    **Several processes.** Chroma's local HNSW index is not safe for two
+    processes writing the same collection at once (both exit without an
+    error, and rows end up with one writer's vector and the other's
+    metadata, or unreadable). A persistent store therefore takes an
+    exclusive lock per collection -- a ``fcntl.flock`` on
+    ``<path>/.veob-locks/<collection>.lock`` -- for the whole of
+    :meth:`upsert` and :meth:`delete_collection`; a second writer waits for
+    it (up to ``lock_timeout`` seconds). The writer re-opens the collection
+    once it holds the lock, so it starts from what the previous writer left.
+    Opening a new store folder is serialised by a lock on the folder too
+    (two processes creating it at once otherwise race on Chroma's schema).
+    The lock is advisory: it protects writes made through ``ChromaStore``,
+    not through ``store.client`` directly.
+
+    **Fields.** A store remembers (in ``<path>/.veob-locks/<collection>.fields.json``)
+    whether documents or metadata were ever written to a collection it
+    created; :meth:`query` then does not ask Chroma for fields that were
+    never stored (about a fifth of a query's time). Collections veob did
+    not create are always queried with every field; documents added to a
+    veob collection through ``store.client`` directly are not seen by
+    :meth:`query` (but by :meth:`get`).
+
     **Idempotent ingest.** Without ``ids``, row ``i`` of an :meth:`upsert`
     call gets the id ``str(start + i)`` -- its position in the ingested
     dataset. Re-running an ingest therefore replaces vectors instead of
@@ -245,11 +352,18 @@ class ChromaStore:
     3
     """
 
-    def __init__(self, path=None, *, distance="l2"):
+    def __init__(self, path=None, *, distance="l2", lock_timeout=600.0):
         if distance not in _DISTANCES:
             raise ValueError(f"distance={distance!r} must be one of {', '.join(map(repr, _DISTANCES))}")
+        if lock_timeout is not None:
+            if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, numbers.Real) \
+                    or not math.isfinite(lock_timeout) or lock_timeout < 0:
+                raise ValueError(f"lock_timeout={lock_timeout!r} must be a number of seconds >= 0 or None")
+            lock_timeout = float(lock_timeout)
         chromadb, Settings = _chromadb()
         self.distance = distance
+        self.lock_timeout = lock_timeout
+        self._memory_fields = {}
         if path is None:
             self.path = None
             settings = Settings(anonymized_telemetry=False, is_persistent=False)
@@ -263,13 +377,28 @@ class ChromaStore:
         else:
             if not isinstance(path, (str, os.PathLike)):
                 raise TypeError(f"path={path!r} must be a str, a path-like object or None")
-            self.path = Path(path).expanduser()
+            self.path = Path(path).expanduser().absolute()
             if self.path.exists() and not self.path.is_dir():
                 raise ValueError(f"path={str(self.path)!r} is a file; a Chroma store is a folder")
             self._database = None
-            self.client = chromadb.PersistentClient(
-                path=str(self.path), settings=Settings(anonymized_telemetry=False)
-            )
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ValueError(f"path={str(self.path)!r}: cannot create the store folder: {exc.strerror}") from None
+            self._key = str(self.path.resolve())
+            # two processes creating a new store at once race on Chroma's schema
+            # ("table collections already exists"): create it under the folder's lock
+            with _file_lock(self.path / _LOCK_DIR / "open.lock", self.lock_timeout, f"store {str(self.path)!r}"):
+                for attempt in range(3):  # a process that is not veob's may still be creating the schema
+                    try:
+                        self.client = chromadb.PersistentClient(
+                            path=str(self.path), settings=Settings(anonymized_telemetry=False)
+                        )
+                        break
+                    except Exception as exc:
+                        if attempt == 2 or not ("already exists" in str(exc) or "database is locked" in str(exc)):
+                            raise
+                        time.sleep(0.2)
         self.max_batch_size = int(self.client.get_max_batch_size())
 
     def __repr__(self):
@@ -297,6 +426,7 @@ class ChromaStore:
 
     def _existing(self, collection):
         check_collection_name(collection)
+        self._sync(collection)
         try:
             return self.client.get_collection(collection, embedding_function=None)
         except Exception as exc:
@@ -389,8 +519,13 @@ class ChromaStore:
         >>> store.collections()
         []
         """
-        self._existing(collection)
-        self.client.delete_collection(collection)
+        with self._lock(check_collection_name(collection)):
+            self._existing(collection)
+            self.client.delete_collection(collection)
+            if self.path is None:
+                self._memory_fields.pop(collection, None)
+            else:
+                self._fields_file(collection).unlink(missing_ok=True)
 
     # -- writing -----------------------------------------------------------
     def upsert(self, collection, embeddings, *, ids=None, documents=None, metadatas=None,
@@ -477,17 +612,100 @@ class ChromaStore:
                                high_name="the client's max batch size")
         if not (isinstance(progress, bool) or callable(progress)):
             raise TypeError(f"progress={progress!r} must be a bool or a callable(n_written, n_total)")
-        col = self.client.get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": self.distance}
-        )
-        self._check_space(col, name)
-        have = self._dimension(col)
-        if have is not None and have != dim:
-            raise ValueError(
-                f"embeddings have dimension {dim} but collection={name!r} holds vectors of "
-                f"dimension {have}; use another collection or delete this one first"
+        with self._lock(name):
+            col = self.client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": self.distance}
             )
-        return self._upsert(col, X, ids, documents, metadatas, batch_size, progress)
+            self._check_space(col, name)
+            have = self._dimension(col)
+            if have is not None and have != dim:
+                raise ValueError(
+                    f"embeddings have dimension {dim} but collection={name!r} holds vectors of "
+                    f"dimension {have}; use another collection or delete this one first"
+                )
+            fields = self._fields(collection) if int(col.count()) else {"documents": False, "metadatas": False}
+            # the flags only go up: a field once written may be stored for some rows
+            self._set_fields(collection, {"documents": fields["documents"] or documents is not None,
+                                          "metadatas": fields["metadatas"] or metadatas is not None})
+            return self._upsert(col, X, ids, documents, metadatas, batch_size, progress)
+
+    def _fields_file(self, collection):
+        return self.path / _LOCK_DIR / f"{collection}.fields.json"
+
+    def _fields(self, collection):
+        """Whether documents / metadatas were ever written to ``collection`` through ChromaStore.
+
+        Unknown (a collection veob did not create) counts as written, so the
+        fields are always fetched for it.
+        """
+        unknown = {"documents": True, "metadatas": True}
+        if self.path is None:
+            return self._memory_fields.get(collection, unknown)
+        try:
+            with open(self._fields_file(collection), encoding="utf-8") as fh:
+                found = json.load(fh)
+            return {k: bool(found.get(k, True)) for k in unknown}
+        except (OSError, ValueError, AttributeError):
+            return unknown
+
+    def _set_fields(self, collection, fields):
+        if self.path is None:
+            self._memory_fields[collection] = fields
+            return
+        file = self._fields_file(collection)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(fields), encoding="utf-8")
+            os.replace(tmp, file)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _lock_file(self, collection):
+        return self.path / _LOCK_DIR / f"{collection}.lock"
+
+    @contextmanager
+    def _lock(self, collection):
+        """Hold the per-collection write lock of a persistent store (a no-op in memory).
+
+        Reloads this process's Chroma bindings first when another process
+        wrote the collection since this process last saw it, and marks the
+        collection as written when the block ends.
+        """
+        if self.path is None:
+            yield
+            return
+        file = self._lock_file(collection)
+        with _file_lock(file, self.lock_timeout, f"collection={collection!r} in {str(self.path)!r}") as fd:
+            key = (self._key, collection)
+            if _SEEN_TOKENS.get(key, b"") != _read_token(file):
+                self._reload()
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    _SEEN_TOKENS[key] = _write_token(fd)
+
+    def _sync(self, collection):
+        """Before a read: reload the bindings if another process wrote ``collection`` since."""
+        if self.path is None:
+            return
+        file = self._lock_file(collection)
+        key = (self._key, collection)
+        token = _read_token(file)
+        if _SEEN_TOKENS.get(key, b"") != token:
+            self._reload()
+            _SEEN_TOKENS[key] = token
+
+    def _reload(self):
+        """Restart the Chroma bindings of this store folder in this process (~15 ms)."""
+        try:
+            from chromadb.api import ServerAPI
+
+            api = self.client._system.instance(ServerAPI)
+            api.stop()
+            api.start()
+        except (ImportError, AttributeError, KeyError):  # pragma: no cover - another chromadb layout
+            pass
 
     def _upsert(self, col, X, ids, documents, metadatas, batch_size, progress):
         n = X.shape[0]
@@ -567,22 +785,21 @@ class ChromaStore:
         n_results = check_int(n_results, "n_results", low=1)
         if where is not None and not isinstance(where, dict):
             raise TypeError(f"where={where!r} must be a dict (a Chroma metadata filter) or None")
-        dim = self._dimension(col)
-        if dim is None:
-            return [[] for _ in range(Q.shape[0])]
-        if Q.shape[1] != dim:
-            raise ValueError(
-                f"embeddings have dimension {Q.shape[1]} but collection={collection!r} holds "
-                f"vectors of dimension {dim}"
-            )
-        k = min(n_results, int(col.count()))
         out = []
+        fields = self._fields(collection)
+        include = ["distances"] + [name for name in ("documents", "metadatas") if fields[name]]
         for lo in range(0, Q.shape[0], self.max_batch_size):
             chunk = Q[lo:lo + self.max_batch_size]
             try:
-                res = col.query(query_embeddings=chunk, n_results=k, where=where,
-                                include=["documents", "metadatas", "distances"])
+                # Chroma itself returns fewer hits than n_results from a smaller (or empty) collection
+                res = col.query(query_embeddings=chunk, n_results=n_results, where=where, include=include)
             except Exception as exc:
+                if "dimension" in str(exc):
+                    dim = self._dimension(col)
+                    raise ValueError(
+                        f"embeddings have dimension {Q.shape[1]} but collection={collection!r} holds "
+                        f"vectors of dimension {dim}"
+                    ) from None
                 if where is not None and type(exc).__name__ in ("InvalidArgumentError", "ValueError"):
                     raise ValueError(f"where={where!r} is not a valid Chroma filter: {exc}") from None
                 raise
@@ -590,19 +807,29 @@ class ChromaStore:
         return out
 
     def _hits(self, res, n_queries):
+        """Hit lists of one Chroma result, in one pass: distances converted as a matrix, tuples built in C."""
+        ids, dist = res["ids"], res["distances"]
         docs = res.get("documents") or [None] * n_queries
         metas = res.get("metadatas") or [None] * n_queries
-        hits = []
-        for q in range(n_queries):
-            ids, dist = res["ids"][q], res["distances"][q]
-            d = np.asarray(dist, dtype=np.float64)
+        lengths = {len(row) for row in ids}
+        if len(lengths) == 1:  # every query got the same number of hits (no filter cut them short)
+            D = np.asarray(dist, dtype=np.float64).reshape(n_queries, lengths.pop())
             if self.distance == "l2":
-                d = np.sqrt(np.maximum(d, 0.0))
-            dq = docs[q] or [None] * len(ids)
-            mq = metas[q] or [None] * len(ids)
-            row = [Hit(i, doc, float(x), md) for i, doc, x, md in zip(ids, dq, d, mq)]
-            row.sort(key=lambda h: h.distance)  # HNSW returns them sorted; keep it guaranteed
-            hits.append(row)
+                D = np.sqrt(np.maximum(D, 0.0))  # Chroma reports squared Euclidean distances
+            unsorted = np.flatnonzero((np.diff(D, axis=1) < 0).any(axis=1)) if D.shape[1] > 1 else ()
+            D = D.tolist()
+        else:
+            D = [np.asarray(row, dtype=np.float64) for row in dist]
+            if self.distance == "l2":
+                D = [np.sqrt(np.maximum(row, 0.0)) for row in D]
+            unsorted = [q for q, row in enumerate(D) if row.size > 1 and (np.diff(row) < 0).any()]
+            D = [row.tolist() for row in D]
+        new, none = tuple.__new__, repeat(None)
+        hits = [list(map(new, repeat(Hit), zip(i, dq if dq is not None else none, d,
+                                               mq if mq is not None else none)))
+                for i, dq, d, mq in zip(ids, docs, D, metas)]
+        for q in unsorted:  # HNSW returns hits sorted; keep it guaranteed
+            hits[q].sort(key=lambda h: h.distance)
         return hits
 
     def get(self, collection, ids=None, *, document=None, include_embeddings=True, limit=None):
@@ -621,6 +848,13 @@ class ChromaStore:
             Return the vectors (False: ``embedding`` is None, faster).
         limit : int, optional
             At most this many records.
+
+        Notes
+        -----
+        Records are fetched in pages of :attr:`max_batch_size` (Chroma
+        binds one SQL variable per id, so one ``get`` of more than ~32,000
+        records fails), so any number of records can be read; they all sit
+        in memory at once, about ``n * (4 * dimension + 200)`` bytes.
 
         Returns
         -------
@@ -645,26 +879,39 @@ class ChromaStore:
         if limit is not None:
             limit = check_int(limit, "limit", low=1)
         include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        page = self.max_batch_size  # Chroma binds one SQL variable per id: a single get of ~33,000 fails
+        records = []
         if ids is not None:
             ids = [ids] if isinstance(ids, str) else list(ids)
             ids = _check_str_list(ids, "ids", len(ids))
-            res = col.get(ids=ids, include=include)
-        elif document is not None:
-            if not isinstance(document, str) or not document:
-                raise TypeError(f"document={document!r} must be a non-empty str")
-            res = col.get(where_document={"$contains": document}, include=include)
+            for lo in range(0, len(ids), page):
+                self._records(col.get(ids=ids[lo:lo + page], include=include), records, include_embeddings)
         else:
-            res = col.get(include=include, limit=limit)
-        records = []
-        embs = res.get("embeddings")
-        for j, rid in enumerate(res["ids"]):
-            doc = res["documents"][j] if res.get("documents") is not None else None
-            if document is not None and doc != document:
-                continue
-            md = res["metadatas"][j] if res.get("metadatas") is not None else None
-            emb = np.asarray(embs[j], dtype=np.float32) if include_embeddings and embs is not None else None
-            records.append(Record(rid, doc, md, emb))
+            if document is not None and (not isinstance(document, str) or not document):
+                raise TypeError(f"document={document!r} must be a non-empty str")
+            where_document = None if document is None else {"$contains": document}
+            offset = 0
+            while limit is None or len(records) < limit:
+                size = page if limit is None or document is not None else min(page, limit - len(records))
+                res = col.get(where_document=where_document, include=include, limit=size, offset=offset)
+                self._records(res, records, include_embeddings, document)
+                if len(res["ids"]) < size:
+                    break
+                offset += size
         if ids is not None:
             order = {rid: i for i, rid in enumerate(ids)}
             records.sort(key=lambda r: order[r.id])
         return records[:limit] if limit is not None else records
+
+    @staticmethod
+    def _records(res, records, include_embeddings, document=None):
+        """Append the Records of one Chroma ``get`` result (exact ``document`` matches only)."""
+        embs = res.get("embeddings")
+        docs, metas = res.get("documents"), res.get("metadatas")
+        for j, rid in enumerate(res["ids"]):
+            doc = docs[j] if docs is not None else None
+            if document is not None and doc != document:
+                continue
+            md = metas[j] if metas is not None else None
+            emb = np.asarray(embs[j], dtype=np.float32) if include_embeddings and embs is not None else None
+            records.append(Record(rid, doc, md, emb))

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._progress import check_progress, stage
 from .._validation import check_int, check_random_state, check_str_list
 from ..partition import VoronoiPartition
 from ..spectral import cosine_basis
@@ -87,6 +88,9 @@ class ReviewComposer(BaseEstimator):
         not change :meth:`log_likelihood`.
     random_state : int, RandomState instance or None, default=None
         Seed of the word vectors, the partition and the calibration sample.
+    progress : bool, default=False
+        Show the stages of ``fit`` (tokenizing, the next-word maps) with
+        their elapsed time on stderr (tqdm).
 
     Attributes
     ----------
@@ -173,7 +177,7 @@ class ReviewComposer(BaseEstimator):
 
     def __init__(self, word_vectors=None, *, context=8, n_freqs=4, max_vocab=20000, n_cells="auto",
                  alpha="auto", n_components=128, word_dim=64, ridge=1e-3, cell_prior=2000.0, guidance=1.0,
-                 random_state=None):
+                 random_state=None, progress=False):
         self.word_vectors = word_vectors
         self.context = context
         self.n_freqs = n_freqs
@@ -186,6 +190,7 @@ class ReviewComposer(BaseEstimator):
         self.cell_prior = cell_prior
         self.guidance = guidance
         self.random_state = random_state
+        self.progress = progress
 
     # -- parameters -----------------------------------------------------------
 
@@ -304,13 +309,16 @@ class ReviewComposer(BaseEstimator):
         texts = check_str_list(texts, "texts")
         labels = check_labels(labels, len(texts))
         context, n_freqs, max_vocab = self._check_params()
+        show = check_progress(self.progress)
         rng = check_random_state(self.random_state)
-        tokens = [tokenize(t) for t in texts]
-        self.vocabulary_ = build_vocabulary(tokens, max_vocab)
-        ids, offsets = encode(tokens, self.vocabulary_)
+        with stage(show, f"ReviewComposer.fit: tokenizing {len(texts):,} texts"):
+            tokens = [tokenize(t) for t in texts]
+            self.vocabulary_ = build_vocabulary(tokens, max_vocab)
+            ids, offsets = encode(tokens, self.vocabulary_)
         self.classes_, y = np.unique(labels, return_inverse=True)
         self.class_prior_ = np.bincount(y, minlength=self.classes_.shape[0]) / y.shape[0]
-        self._fit_ids(ids, offsets, y, context, n_freqs, rng)
+        with stage(show, f"ReviewComposer.fit: word vectors, partition and next-word maps ({ids.shape[0]:,} tokens)"):
+            self._fit_ids(ids, offsets, y, context, n_freqs, rng)
         return self
 
     def _fit_ids(self, ids, offsets, y, context, n_freqs, rng):

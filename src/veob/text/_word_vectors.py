@@ -119,7 +119,8 @@ class WordVectors:
         try:
             return self._lookup()[word]
         except KeyError:
-            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
+            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self):,} words); "
+                           f"check `{word!r} in word_vectors` first") from None
 
     def __getitem__(self, word):
         if isinstance(word, str):
