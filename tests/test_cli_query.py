@@ -28,7 +28,7 @@ def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     context = ContextEmbedder(n_components=4, random_state=0).fit(SENTENCES)
     sentences = SentenceEmbedder(context.word_vectors_, n_components=4).fit(SENTENCES)
-    ortho = OrthographyEmbedder(n_components=4, random_state=0).fit(VOCAB)
+    ortho = OrthographyEmbedder(n_components=8, random_state=0).fit(VOCAB)
     wv = WordVectors(VOCAB, RNG.standard_normal((len(VOCAB), 3)).astype(np.float32))
     return {name: save(model, folder / f"{name}.veob") for name, model in
             [("context", context), ("sentences", sentences), ("ortho", ortho), ("words", wv)]}, \

@@ -142,6 +142,10 @@ class OrthographyEmbedder(BaseEstimator):
         self.solver = solver
         self.random_state = random_state
 
+    def _check_params(self):
+        """Validate the parameters as ``fit`` does (``veob.load`` calls this too); the resolved settings."""
+        return self._settings()
+
     def _settings(self):
         if self.preset not in PRESETS:
             raise ValueError(f"preset={self.preset!r} is not supported; choose one of {PRESETS}")
