@@ -43,6 +43,7 @@ Sentence vectors
 
 .. autosummary::
 
+   TextEncoder          -- raw text -> vectors in one call (fit on your corpus; encode like sentence-transformers)
    SentenceEmbedder     -- spectral transform of word vectors -> SVD (section 6.5)
 
 spaCy is only needed by :func:`prepare_corpus` (``pip install 'veob[text]'``)
@@ -53,6 +54,7 @@ from ._composer import ReviewComposer
 from ._context import ContextEmbedder
 from ._corpus import Corpus, as_corpus, clean_text, prepare_corpus
 from ._dictionary import DictionaryEmbedder
+from ._encoder import TextEncoder
 from ._lm import KneserNeyLM
 from ._orthography import OrthographyEmbedder
 from ._retrofit import lexicon_graph, retrofit
@@ -69,6 +71,7 @@ __all__ = [
     "ReviewComposer",
     "SentenceEmbedder",
     "SpellingCorrector",
+    "TextEncoder",
     "WordVectors",
     "as_corpus",
     "clean_text",

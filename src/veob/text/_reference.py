@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import FLAG_PUNCT, FLAG_STOP
 
 __all__ = ["context_sensitive", "cooccurrence", "csr_gram", "padded_positions", "ppmi_dense",
-           "sentence_spectra", "sentencize", "subsample_tokens", "uniform_at"]
+           "pool_ids", "pool_table", "scan_text", "sentence_spectra", "sentencize", "subsample_tokens", "uniform_at"]
 
 
 def sentencize(chunks, text_offsets, chunk_ptr, tok_norm, tok_flags, max_tokens):
@@ -130,3 +132,132 @@ def csr_gram(X):
     D = X.toarray().astype(np.float64)
     return D.T @ D
 
+
+
+def pool_ids(ids, offsets, weights, table, n_freqs, decay):
+    """Weighted DCT-II pooling, one text at a time, with explicit basis vectors."""
+    d = table.shape[1]
+    out = np.zeros((len(offsets) - 1, n_freqs * d))
+    for r in range(len(offsets) - 1):
+        seq = np.asarray(ids[offsets[r]:offsets[r + 1]])
+        L = len(seq)
+        if L == 0:
+            continue
+        k = np.arange(L)
+        X = weights[seq][:, None] * table[seq]
+        for f in range(n_freqs):
+            basis = np.cos(np.pi * f * (k + 0.5) / L)
+            out[r, f * d:(f + 1) * d] = decay ** f * (basis @ X) / L
+    return out
+
+
+def scan_text(text):
+    """The byte scanner's tokens of one text, in plain Python (see ``_scan_kernels``)."""
+    data = text.encode("utf8", "surrogatepass")
+    out, starts = [], []
+    i, pending = 0, True
+    n = len(data)
+
+    def char(i):
+        b = data[i]
+        if b < 128:
+            c = chr(b)
+            if c.isascii() and (c.isalnum()):
+                return 1, 1
+            if b == 39:
+                return 1, 2
+            if c in ".!?":
+                return 1, 5
+            if 33 <= b <= 126:
+                return 1, 4
+            return 1, 3
+        length = 4 if b >= 240 else 3 if b >= 224 else 2 if b >= 192 else 1
+        length = min(length, n - i)
+        if length == 2 and data[i:i + 2] == b"\xc2\xa0":
+            return 2, 3
+        if length == 3 and b == 226 and data[i + 1] in (128, 129):
+            if data[i:i + 3] == b"\xe2\x80\x99":
+                return 3, 2
+            if data[i:i + 3] == b"\xe2\x80\xa6":
+                return 3, 5
+            return 3, 3
+        return length, 1
+
+    def word_end(i):
+        while i < n:
+            w, c = char(i)
+            if c != 1:
+                break
+            i += w
+        return i
+
+    def lower(raw):
+        return raw.decode("utf8", "replace").translate({c: c + 32 for c in range(65, 91)})
+
+    def emit(tok):
+        nonlocal pending
+        starts.append(pending)
+        pending = False
+        out.append(tok)
+
+    while i < n:
+        if data[i] == 60:
+            m = re.match(rb"<[A-Za-z/][^<>]{0,30}>", data[i:i + 33])
+            if m:
+                i += m.end()
+                continue
+        width, cls = char(i)
+        if cls == 1:
+            a = i
+            i = word_end(i)
+            while i + 1 < n and data[i] in b".," and 48 <= data[i - 1] <= 57 and 48 <= data[i + 1] <= 57:
+                i = word_end(i + 1)
+            done = False
+            while i < n and not done:
+                qw, qc = char(i)
+                if qc != 2 or i + qw >= n or char(i + qw)[1] != 1:
+                    break
+                s = i + qw
+                e = word_end(s)
+                suffix = lower(data[s:e])
+                stem = lower(data[a:i])
+                kind = {"s": "'s", "d": "'d", "m": "am", "re": "are", "ve": "have", "ll": "will"}.get(suffix)
+                if suffix == "t" and len(stem) >= 2 and stem.endswith("n"):
+                    kind = "not"
+                if kind is None:
+                    i = e
+                    continue
+                if kind == "not":
+                    stem = stem[:-1]
+                    stem = {"ca": "can", "wo": "will"}.get(stem, stem)
+                emit(stem)
+                starts.append(False)
+                out.append(kind)
+                done = True
+                i = e
+            if not done:
+                emit(lower(data[a:i]))
+            continue
+        if width == 1 and cls in (2, 4, 5):
+            starts.append(False)
+            out.append(chr(data[i]))
+        if cls == 5:
+            pending = True
+        i += width
+    if starts:
+        starts[0] = True
+    return out, starts
+
+
+def pool_table(ids, offsets, table, decay):
+    """Folded-table encoding, one text at a time."""
+    n_freqs, k = table.shape[1], table.shape[2]
+    out = np.zeros((len(offsets) - 1, k))
+    for r in range(len(offsets) - 1):
+        seq = np.asarray(ids[offsets[r]:offsets[r + 1]])
+        L = len(seq)
+        for f in range(n_freqs):
+            basis = np.cos(np.pi * f * (np.arange(L) + 0.5) / max(L, 1))
+            if L:
+                out[r] += decay ** f * (basis @ table[seq, f]) / L
+    return out

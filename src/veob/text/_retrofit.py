@@ -12,6 +12,8 @@ from ._word_vectors import WordVectors
 
 __all__ = ["retrofit", "lexicon_graph"]
 
+_COLUMNS = 128  # columns solved together by conjugate gradients
+
 
 def _weight(value, name, *, low=0.0, strict=False):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
@@ -124,7 +126,7 @@ def lexicon_graph(words, entries):
 
 
 def retrofit(word_vectors, entries, *, synonym_weight=2.0, antonym_weight=1.0, alpha=1.0, n_iter=50, tol=1e-4,
-             normalize=True):
+             normalize=True, expand=False):
     r"""Refine word vectors with a dictionary: synonyms pull together, antonyms push apart.
 
     Retrofitting (Faruqui et al. 2015) extended with antonyms, in closed
@@ -151,9 +153,10 @@ def retrofit(word_vectors, entries, *, synonym_weight=2.0, antonym_weight=1.0, a
 
     with :math:`L_S` the normalised Laplacian of the synonym graph and
     :math:`|L|_A` the signless one of the antonym graph, solved by
-    Jacobi-preconditioned conjugate gradients on all columns at once
-    (sparse products in numba, parallel over rows). Words without
-    dictionary neighbours keep their (normalised) vectors.
+    Jacobi-preconditioned conjugate gradients, 128 columns at a time
+    (sparse products in numba, parallel over rows; memory is a few
+    copies of one block of columns). Words without dictionary neighbours
+    keep their (normalised) vectors.
 
     Parameters
     ----------
@@ -179,11 +182,19 @@ def retrofit(word_vectors, entries, *, synonym_weight=2.0, antonym_weight=1.0, a
         right-hand side.
     normalize : bool, default=True
         Scale the input vectors to unit length first.
+    expand : bool, default=False
+        Also give a vector to the dictionary words that are not in the
+        vocabulary but are synonyms of at least one word that is: its
+        input vector :math:`\hat q_i` is the mean of those synonyms'
+        (normalised) vectors, and it then takes part in the system like
+        every other word. The new words come after the vocabulary, in the
+        dictionary's order.
 
     Returns
     -------
     retrofitted : WordVectors
-        The same words, in the same order, with the new vectors.
+        The same words, in the same order, with the new vectors (followed
+        by the added words when ``expand``).
 
     See Also
     --------
@@ -217,10 +228,43 @@ def retrofit(word_vectors, entries, *, synonym_weight=2.0, antonym_weight=1.0, a
     tol = _weight(tol, "tol")
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize={normalize!r} must be True or False")
-    S, A = lexicon_graph(word_vectors.words.tolist(), entries)
+    if not isinstance(expand, (bool, np.bool_)):
+        raise TypeError(f"expand={expand!r} must be True or False")
     Q0 = word_vectors.unit_vectors() if normalize else word_vectors.vectors
     dtype = np.float32 if Q0.dtype == np.float32 else np.float64
     Q0 = np.ascontiguousarray(Q0, dtype=dtype)
+    words = word_vectors.words.tolist()
+    if expand:
+        extra, rows = _expansion(words, entries)
+        if extra:
+            extra_vectors = np.vstack([Q0[r].mean(axis=0) for r in rows]).astype(dtype)
+            words = words + extra
+            Q0 = np.ascontiguousarray(np.vstack([Q0, extra_vectors]))
+    S, A = lexicon_graph(words, entries)
     M, diag = _system(S, A, alpha, beta, gamma)
-    Q = _block_cg(M, diag, alpha * Q0, Q0.copy(), n_iter, tol)
-    return WordVectors(word_vectors.words.copy(), Q)
+    Q = np.empty_like(Q0)
+    for a in range(0, Q0.shape[1], _COLUMNS):  # columns are independent: bound the CG work arrays
+        b = min(Q0.shape[1], a + _COLUMNS)
+        block = np.ascontiguousarray(Q0[:, a:b])
+        Q[:, a:b] = _block_cg(M, diag, alpha * block, block.copy(), n_iter, tol)
+    return WordVectors(np.asarray(words, dtype=str), Q)
+
+
+def _expansion(words, entries):
+    """Dictionary words outside ``words`` with in-vocabulary synonyms: (new words, rows of those synonyms)."""
+    from ._dictionary import _check_entries
+
+    index = {w: i for i, w in enumerate(words)}
+    neighbours = {}
+    order = []
+    for word, syn, _ in _check_entries(entries):
+        for a, b in ((word, s) for s in syn):
+            if a == b or not a or not b or any(ch.isspace() for ch in a + b):
+                continue
+            for x, y in ((a, b), (b, a)):
+                if x not in index and y in index:
+                    if x not in neighbours:
+                        neighbours[x] = []
+                        order.append(x)
+                    neighbours[x].append(index[y])
+    return order, [sorted(set(neighbours[w])) for w in order]
