@@ -57,6 +57,9 @@ def _chromadb():
         from chromadb.config import Settings
     except ImportError:
         raise ImportError("ChromaStore needs chromadb: pip install 'veob[chroma]'") from None
+    from ._embedding import embedding_function_class
+
+    embedding_function_class()  # registered with Chroma, so collections made by add_texts can be reopened
     return chromadb, Settings
 
 
@@ -79,12 +82,12 @@ def check_collection_name(name):
 
 def _check_str_list(values, name, n):
     if isinstance(values, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of {n} str, not a single string")
+        raise TypeError(f"{name} must be a sequence of {'' if n is None else f'{n} '}str, not a single string")
     try:
         values = list(values)
     except TypeError:
         raise TypeError(f"{name} must be a sequence of str; got {type(values).__name__}") from None
-    if len(values) != n:
+    if n is not None and len(values) != n:
         raise ValueError(f"{name} has {len(values)} entries; embeddings has {n} rows")
     for i, v in enumerate(values):
         if isinstance(v, np.str_):
@@ -628,6 +631,129 @@ class ChromaStore:
             self._set_fields(collection, {"documents": fields["documents"] or documents is not None,
                                           "metadatas": fields["metadatas"] or metadatas is not None})
             return self._upsert(col, X, ids, documents, metadatas, batch_size, progress)
+
+    # -- text, through a TextEncoder ------------------------------------------
+    def _text_function(self, collection, encoder, *, create):
+        """(Chroma collection or None, VeobEmbeddingFunction) of a text collection.
+
+        An existing collection's own encoder (its saved config) is used when
+        ``encoder`` is None; a given encoder must be the one the collection
+        was made with (same fingerprint).
+        """
+        from ._embedding import embedding_function_class
+
+        cls = embedding_function_class()
+        given = None
+        if encoder is not None:
+            given = encoder if isinstance(encoder, cls) else cls(encoder)
+        try:
+            col = self._existing(collection)
+        except ValueError:
+            if not create:
+                raise
+            col = None
+        if col is None:
+            if given is None:
+                raise ValueError(f"collection={collection!r} does not exist yet: pass encoder= (a TextEncoder "
+                                 "folder) to create it")
+            return None, given
+        self._check_space(col, collection)
+        config = (col.configuration_json or {}).get("embedding_function") or {}
+        if config.get("name") != "veob":
+            if given is None:
+                raise ValueError(f"collection={collection!r} has no veob TextEncoder (it holds vectors written "
+                                 "by upsert); pass encoder= to embed texts, or use a new collection")
+            return col, given
+        stored = config.get("config") or {}
+        if given is None:
+            return col, cls.build_from_config(stored)
+        if stored.get("fingerprint") != given.fingerprint:
+            raise ValueError(f"collection={collection!r} was made with another TextEncoder (fingerprint "
+                             f"{str(stored.get('fingerprint'))[:12]}..., this one {given.fingerprint[:12]}...): "
+                             "use the model it was made with, or a new collection")
+        return col, given
+
+    def add_texts(self, collection, texts, *, ids=None, metadatas=None, encoder=None, batch_size=None, start=0,
+                  progress=True):
+        """Encode texts with a veob :class:`~veob.text.TextEncoder` and store them with their text.
+
+        The collection is created with a :class:`VeobEmbeddingFunction`,
+        so plain Chroma clients can query it with text too
+        (``collection.query(query_texts=[...])``), in a new process as
+        well. Re-running the same call (or resuming a killed one) rewrites
+        nothing that is already stored, like :meth:`upsert`.
+
+        Parameters
+        ----------
+        collection : str
+            Collection name (created when missing).
+        texts : sequence of str
+            The documents (stored as the documents).
+        ids, metadatas, batch_size, start, progress
+            As in :meth:`upsert`.
+        encoder : TextEncoder, VeobEmbeddingFunction, str or path-like, optional
+            The model: a saved model folder (needed for a persistent
+            store, so that the collection can find it again), or a fitted
+            encoder for an in-memory store. Default: the collection's own.
+
+        Returns
+        -------
+        n_written : int
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from veob.store import ChromaStore
+        >>> from veob.text import TextEncoder
+        >>> texts = ["the cat sat on the mat.", "a dog sat on a rug.", "the car stopped."] * 20
+        >>> folder = TextEncoder(word_dim=3, progress=False, random_state=0).fit(texts).save(
+        ...     tempfile.mkdtemp() + "/model")
+        >>> store = ChromaStore(distance="cosine")
+        >>> store.add_texts("docs", ["the cat sat", "the car stopped"], encoder=folder, progress=False)
+        2
+        >>> store.query_texts("docs", ["a cat"], n_results=1)[0][0].document
+        'the cat sat'
+        """
+        texts = _check_str_list(texts, "texts", None)
+        if not texts:
+            raise ValueError("texts is empty; at least one text is required")
+        name = check_collection_name(collection)
+        col, fn = self._text_function(name, encoder, create=True)
+        if self.path is not None and fn.folder is None:
+            raise ValueError("a persistent store needs the encoder as a saved folder (TextEncoder.save(folder)) "
+                             "so that the collection can find it again; pass encoder=folder")
+        if col is None:
+            with self._lock(name):
+                self.client.get_or_create_collection(name, embedding_function=fn,
+                                                     metadata={"hnsw:space": self.distance})
+        vectors = np.asarray(fn(texts), dtype=np.float32)
+        return self.upsert(name, vectors, ids=ids, documents=texts, metadatas=metadatas, batch_size=batch_size,
+                           start=start, progress=progress)
+
+    def query_texts(self, collection, texts, n_results=10, where=None, *, encoder=None):
+        """Nearest stored texts of each query text (embedded with the collection's TextEncoder).
+
+        Parameters
+        ----------
+        collection : str
+            A collection filled by :meth:`add_texts`.
+        texts : str or sequence of str
+            Query texts (a str is one query).
+        n_results, where
+            As in :meth:`query`.
+        encoder : optional
+            The collection's model, when it cannot be found from its config
+            (an in-memory encoder); it must be the same model.
+
+        Returns
+        -------
+        hits : list of list of Hit
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = _check_str_list(texts, "texts", None)
+        _, fn = self._text_function(check_collection_name(collection), encoder, create=False)
+        return self.query(collection, np.asarray(fn(texts), dtype=np.float32), n_results=n_results, where=where)
 
     def _fields_file(self, collection):
         return self.path / _LOCK_DIR / f"{collection}.fields.json"
