@@ -75,7 +75,7 @@ def test_spell_errors(sources, tmp_path, capsys):
     _one_line_error(capsys, ["spell", "teh"], "required: --vocab-from")
     _one_line_error(capsys, ["spell", "--vocab-from", str(one), "teh"], "'teh' does not exist")
     _one_line_error(capsys, ["spell", "--vocab-from", str(tmp_path / "nope.txt"), "--", "teh"], "does not exist")
-    _one_line_error(capsys, ["spell", "--vocab-from", str(empty), "--", "teh"], "holds no .txt file")
+    _one_line_error(capsys, ["spell", "--vocab-from", str(empty), "--", "teh"], "holds no text file")
     _one_line_error(capsys, ["spell", "--vocab-from", str(one)], "no words to correct")
     _one_line_error(capsys, ["spell", "--vocab-from", str(one), "--min-count", "0", "--", "x"],
                     "--min-count 0 must be >= 1")

@@ -63,10 +63,14 @@ def main(argv=None) -> int:
     def error(message):  # argparse errors: one line, exit code 2
         raise _ArgumentError(message)
 
-    parser.error = error
-    for action in parser._subparsers._group_actions:
-        for p in action.choices.values():
-            p.error = error
+    def one_line_errors(p):  # every parser, nested ones too (veob encoder fit)
+        p.error = error
+        if p._subparsers is not None:
+            for action in p._subparsers._group_actions:
+                for child in action.choices.values():
+                    one_line_errors(child)
+
+    one_line_errors(parser)
     try:
         args = parser.parse_args(argv)
     except _ArgumentError as exc:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import tarfile
 import time
 from pathlib import Path
 
 from ._common import UsageError, say
+from ._sources import check_sources, read_texts, source_key
 
 HELP = ("correct misspelled words (prints 'wrong -> right') with veob.text.SpellingCorrector, fitted on the "
         "words of text files, folders of .txt files or the IMDB archive; the model can be kept in --model DIR")
-
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
-
 
 def add_arguments(parser):
     parser.add_argument("words", nargs="*", metavar="WORD", help="words to correct")
@@ -30,87 +26,25 @@ def add_arguments(parser):
                         help="also print the K best candidates of each word with their scores")
 
 
-def _is_imdb(path):
-    if path.is_file():
-        return path.name.endswith(ARCHIVE_SUFFIXES)
-    return (path / "train").is_dir() and (path / "test").is_dir() or (path / "aclImdb").is_dir()
-
-
-def _text_files(folder):
-    return sorted(p for p in folder.rglob("*.txt") if p.is_file())
-
 
 def _sources(paths):
-    """[(kind, path)] with kind "imdb", "file" or "folder"; UsageError for a missing or empty source."""
-    out = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if not path.exists():
-            raise UsageError(f"--vocab-from {str(path)!r} does not exist: give text files, folders of .txt files "
-                             "or the IMDB archive aclImdb.tar.gz (words to correct go before --vocab-from or "
-                             "after --)")
-        if _is_imdb(path):
-            out.append(("imdb", path))
-        elif path.is_file():
-            out.append(("file", path))
-        else:
-            if not _text_files(path):
-                raise UsageError(f"--vocab-from {str(path)!r} holds no .txt file: give text files, folders of "
-                                 ".txt files or the IMDB archive aclImdb.tar.gz")
-            out.append(("folder", path))
-    return out
-
-
-def _stamp(path):
-    st = path.stat()
-    return [str(path.resolve()), st.st_size, st.st_mtime_ns]
+    """[(kind, path)] of --vocab-from; UsageError for a missing or empty source."""
+    try:
+        return check_sources(paths, "--vocab-from")
+    except UsageError as exc:
+        raise UsageError(f"{exc} (words to correct go before --vocab-from or after --)") from None
 
 
 def model_key(sources, min_count):
     """A JSON key of the sources (paths, sizes, modification times), --min-count and the veob version."""
-    from .._version import __version__
-
-    parts = []
-    for kind, path in sources:
-        if kind == "folder":
-            parts.append([kind, str(path.resolve()), [_stamp(p) for p in _text_files(path)]])
-        elif kind == "imdb" and path.is_dir():
-            parts.append([kind] + _stamp(path) + [_stamp(p) for p in sorted(path.rglob("*")) if p.is_dir()])
-        else:
-            parts.append([kind] + _stamp(path))
-    return json.dumps({"sources": parts, "min_count": min_count, "veob": __version__}, sort_keys=True)
-
-
-def read_texts(sources, *, log=print):
-    """The documents of the sources: IMDB reviews, or one document per text file."""
-    from ..datasets import load_imdb
-
-    texts = []
-    for kind, path in sources:
-        if kind == "imdb":
-            try:
-                reviews = load_imdb(path, subsets=("train", "test", "unsup")).texts
-            except (FileNotFoundError, ValueError, tarfile.TarError) as exc:
-                raise UsageError(str(exc).splitlines()[0]) from None
-            log(f"{len(reviews):,} IMDB reviews from {path}")
-            texts += reviews
-        else:
-            files = [path] if kind == "file" else _text_files(path)
-            for file in files:
-                try:
-                    texts.append(file.read_text(encoding="utf-8", errors="replace"))
-                except OSError as exc:
-                    raise UsageError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
-            if kind == "folder":
-                log(f"{len(files):,} text files from {path}")
-    return texts
+    return source_key(sources, min_count=min_count)
 
 
 def fit_speller(sources, min_count, *, seed=0, quiet=False, log=print):
     """A SpellingCorrector fitted on the words of the sources seen at least ``min_count`` times."""
     from ..text import SpellingCorrector, prepare_corpus
 
-    texts = read_texts(sources, log=log)
+    texts = read_texts(sources, flag="--vocab-from", log=log)
     start = time.perf_counter()
     try:
         corpus = prepare_corpus(texts, max_tokens=10**9, deduplicate=False, progress=not quiet)
