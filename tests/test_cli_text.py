@@ -430,3 +430,13 @@ def test_real_vocabulary_smoke(data_root, tmp_path, capsys):
     assert twilight["neighbours"][0] == ["twilight", 0.0]
     assert sum(w.startswith("tw") for w, _ in twilight["neighbours"]) >= 3
     assert frowning["neighbours"][0][0] == "frowning" or not frowning["in_vocabulary"]
+
+
+def test_semantic_search_example_on_the_synthetic_folder(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["semantic_search.py", "--data", str(data), "--out", str(tmp_path),
+                                      "--word-dim", "20", "--query", "physicist twists"])
+    runpy.run_path(str(EXAMPLES / "semantic_search.py"), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "10 test reviews in collection 'imdb-test-reviews'" in printed
+    assert "query: physicist twists" in printed and printed.count("test/") >= 3
+    assert (tmp_path / "model" / "config.json").is_file()
