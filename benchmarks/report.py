@@ -48,6 +48,10 @@ TARGETS = {
                                         lambda e, m: e.get("slowdown", 1e9) <= 1.5),
     "test_context_embedder_vs_skipgram": (">= 10x faster than skip-gram (aim 20x), peak <= 4 GB",
                                           lambda e, m: e.get("ratio", 0) >= 10 and e.get("peak_rss_gb", 1e9) <= 4),
+    "test_encoder_fit_100k_reviews": ("fit <= 120 s, peak <= 4 GB",
+                                      lambda e, m: m <= 120 and e.get("peak_rss_gb", 1e9) <= 4),
+    "test_encode_throughput": (">= 20,000 sentences/s (raw strings in), >= 400x MiniLM",
+                               lambda e, m: e.get("sentences_per_s", 0) >= 20000 and e.get("ratio", 400) >= 400),
     "test_spelling_vs_norvig": (">= 5,000 corrections/s on 2 cores; top-1 above Norvig's (dev set)",
                                 lambda e, m: e.get("corrections_per_s", 0) >= 5000
                                 and e.get("top1", 0) > e.get("norvig_top1", 1)),
