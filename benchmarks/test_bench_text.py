@@ -121,7 +121,7 @@ def _scipy_cooccurrence(corpus, window=2):
 
 def test_context_paper(run, benchmark, corpus):
     """Two bags of 2 words before / after, each bag row-normalised, SVD 50 (the paper)."""
-    emb = run(ContextEmbedder(random_state=0).fit, corpus, rounds=3)
+    emb = run(ContextEmbedder(preset="paper", random_state=0).fit, corpus, rounds=3)
     assert emb.word_vectors_.vectors.shape[1] == min(50, len(corpus.words))
     from veob.text._cooc import cooccurrence_matrix
 
@@ -138,7 +138,7 @@ def test_context_ppmi(run, benchmark, corpus, quick):
     """PPMI (window 3, linear weights, cds 0.75), SVD 300, U S^0.5."""
     k = 300 if not quick else 50
     emb = run(ContextEmbedder(weighting="ppmi", n_components=k, random_state=0).fit, corpus, rounds=1)
-    benchmark.extra_info.update(n_components=k, setting="ppmi, window 3, linear weights, two bags")
+    benchmark.extra_info.update(n_components=k, setting="library defaults: ppmi, window 3 linear, subsample 1e-3, min count 5, cds 0.75, W + C")
     assert emb.word_vectors_.vectors.shape[1] == k
 
 
@@ -159,7 +159,7 @@ def test_dictionary_default(run, benchmark, entries):
 
 def test_sentences_paper(run, benchmark, corpus):
     """Paper word vectors (50-d) -> high-pass ST (N=32, M=6) -> SVD 200 over all sentences."""
-    wv = ContextEmbedder(random_state=0).fit(corpus).word_vectors_
+    wv = ContextEmbedder(preset="paper", random_state=0).fit(corpus).word_vectors_
     emb = run(SentenceEmbedder(wv, preset="paper").fit, corpus, rounds=3)
     assert emb.embedding_.shape[0] == corpus.n_sentences
     benchmark.extra_info.update(n_sentences=corpus.n_sentences, n_features=emb.n_features_in_)

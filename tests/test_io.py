@@ -103,6 +103,10 @@ def _text_cases():
     cases["ReviewComposer"] = [("reviews", lambda: ReviewComposer(context=3, n_freqs=2, word_dim=4, n_components=8,
                                                                   random_state=0), texts, labels, texts[:10])]
     cases["KneserNeyLM"] = [("reviews", lambda: KneserNeyLM(order=3), texts, labels, texts[:10])]
+    from veob.text import TextEncoder
+
+    cases["TextEncoder"] = [("texts", lambda: TextEncoder(word_vectors=wv, n_components=4, progress=False),
+                             texts, None, texts[:10] + ["", "zzz qqq"])]
     try:
         from veob.baselines import SentimentClassifier
     except ImportError:  # pragma: no cover - baselines always importable

@@ -47,7 +47,7 @@ def _text(digits, images):
     corpus = prepare_corpus(texts, progress=False)
     words = [str(w) for w in corpus.words]
     OrthographyEmbedder(n_components=4, random_state=0).fit(words)
-    context = ContextEmbedder(n_components=4, random_state=0).fit(corpus)
+    context = ContextEmbedder(n_components=4, min_count=1, subsample=None, random_state=0).fit(corpus)
     SentenceEmbedder(context.word_vectors_, n_components=4).fit(corpus)
     labels = [1, 1, 0] * 20
     ReviewComposer(context=3, n_freqs=2, word_dim=4, n_components=8, random_state=0).fit(texts, labels) \
