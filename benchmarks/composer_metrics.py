@@ -140,6 +140,37 @@ def perplexities(composer, kn, texts, labels, tune_share=0.1):
     return ppl
 
 
+def shortlist_mass(composer, texts, labels, n_positions=20000, seed=0):
+    """Mean share of the model's probability (guidance 0, temperature 1) on the generation shortlist.
+
+    Over ``n_positions`` random positions of ``texts`` (their true labels):
+    the mass of the words :meth:`ReviewComposer.generate` scores (the
+    likeliest followers of the previous word, the common words and
+    ``</s>``) under the full-vocabulary distribution of
+    :meth:`ReviewComposer.log_likelihood`.
+    """
+    from veob.text import _composer_reference as ref
+
+    ids, offsets, y = composer._encode_eval(texts, labels)
+    rng = np.random.default_rng(seed)
+    n_words = composer.vocabulary_.shape[0]
+    masses = []
+    for Z, _, prev, lab in composer._training_blocks(ids, offsets, y):
+        take = np.sort(rng.choice(Z.shape[0], size=min(Z.shape[0], max(1, n_positions // 50)), replace=False))
+        S = composer._scores(Z[take], prev[take], lab[take])
+        L = ref.logits(S, composer.log_unigram_, composer.calibration_)
+        P = np.exp(L - L.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        for i, (k, v) in enumerate(zip(lab[take], prev[take])):
+            row = k * n_words + v
+            cand = np.concatenate([composer.candidate_words_[composer.candidate_ptr_[row]:composer.candidate_ptr_[row + 1]],
+                                   composer.common_words_[k], [2]])
+            masses.append(P[i, np.unique(cand)].sum())
+        if len(masses) >= n_positions:
+            break
+    return float(np.mean(masses))
+
+
 def run(data=None, *, n_train=None, n_test=None, n_generate=200, max_tokens=600, temperature=1.0, top_p=0.9,
         seed=0, composer_params=None, log=print, return_model=False):
     """Fit both models, generate and measure; returns the results dict (and the composer)."""
