@@ -307,13 +307,14 @@ def test_base_logits_and_log_softmax_kernels_match_reference():
     labels, prev = rng.integers(0, 2, 9), rng.integers(0, V, 9)
     rows = rng.integers(-1, 12, 9)  # -1: a context never seen
     prior = np.log(rng.dirichlet(np.ones(V))).astype(np.float32)
-    coef = np.array([0.7, -0.2, 1.1, 1e-6])
-    expected = ref.base_logits(R, labels, prev, rows, bigram, trigram, prior, coef)
+    coef = np.array([0.7, -0.2, 1.1, 0.0])
+    log_low = np.log(bigram[4])
+    expected = ref.base_logits(R, labels, prev, rows, bigram, trigram, log_low, prior, coef)
     P = ref.base_probs(labels, prev, rows, bigram, trigram)
     np.testing.assert_allclose(P.sum(axis=1)[rows < 0], (bigram[3][labels, prev] * 1.0 + [
         bigram[2][bigram[0][k * V + v]:bigram[0][k * V + v + 1]].sum() for k, v in zip(labels, prev)])[rows < 0],
         rtol=1e-5)
-    base_logits(R, labels, prev, rows, bigram, trigram, prior, coef)
+    base_logits(R, labels, prev, rows, bigram, trigram, log_low, prior, coef)
     np.testing.assert_allclose(R, expected, rtol=1e-5, atol=1e-5)
     targets = rng.integers(0, V, 9)
     out = np.empty(9)

@@ -22,7 +22,9 @@ __all__ = ["ReviewComposer"]
 
 CHUNK = 32768  # targets per feature block
 N_CALIBRATION = 2000  # training targets used to calibrate the scores into probabilities
-CALIBRATION_OFFSETS = (0.0, 1e-6)  # added to the count probabilities before the log
+CALIBRATION_OFFSETS = (0.0,)  # added to the count probabilities before the log (base_logits needs 0)
+HELD_OUT_SHARE = 50  # one review in 50 (at most HELD_OUT_MAX) is held out of the fit to calibrate it
+HELD_OUT_MAX = 1000
 SCORE_ROWS = 4096  # rows of dense (rows x n_words) scores at a time
 POSITION_SCALE = 500.0
 GRAM_STRIDE = 4  # the global map's Gram matrix is estimated from 1 block in 4 (its role is a prior)
@@ -94,7 +96,7 @@ class ReviewComposer(BaseEstimator):
     n_candidates : int, default=512
         Words scored at each step of :meth:`generate` (``>= 1``): the
         ``n_candidates`` likeliest bigram followers of the previous word
-        under the label, the ``n_candidates // 4`` likeliest words after any
+        under the label, the ``n_candidates // 2`` likeliest words after any
         word, and ``</s>``. The nucleus is drawn from this shortlist (it held
         more than 99 % of the model's probability mass on test positions, see
         docs/composer.md); :meth:`log_likelihood` always normalises over the
@@ -132,7 +134,7 @@ class ReviewComposer(BaseEstimator):
         The continuation unigram (Kneser-Ney) of the pooled bigram.
     candidate_ptr_, candidate_words_ : ndarray
         CSR lists of the likeliest followers of each (label, word), best first.
-    common_words_ : ndarray of shape (n_classes, n_candidates // 4)
+    common_words_ : ndarray of shape (n_classes, n_candidates // 2)
         The likeliest words after any word.
     log_unigram_ : ndarray of shape (n_words,)
         Log frequencies of the words (add-one smoothed).
@@ -344,6 +346,11 @@ class ReviewComposer(BaseEstimator):
     def _rows(self, before, prev):
         return _ng.context_rows(self.trigram_contexts_, self.word_cells_, before, prev, self.vocabulary_.shape[0])
 
+    def _log_low(self):
+        if getattr(self, "_log_low_cache", None) is None or self._log_low_cache.shape != self.bigram_low_.shape:
+            self._log_low_cache = np.log(np.maximum(self.bigram_low_, 1e-30)).astype(np.float32)
+        return self._log_low_cache
+
     def _counts(self):
         return ((self.bigram_indptr_, self.bigram_indices_, self.bigram_alpha_, self.bigram_gamma_, self.bigram_low_),
                 (self.trigram_indptr_, self.trigram_indices_, self.trigram_alpha_, self.trigram_gamma_))
@@ -353,7 +360,7 @@ class ReviewComposer(BaseEstimator):
         L = np.ascontiguousarray(self._residual(Z) @ self.output_basis_.T, dtype=np.float32)
         coef = self.calibration_ if coef is None else coef
         _k.base_logits(L, np.asarray(labels, np.int64), prev, self._rows(before, prev), *self._counts(),
-                       self.log_unigram_, np.asarray(coef, dtype=np.float64))
+                       self._log_low(), self.log_unigram_, np.asarray(coef, dtype=np.float64))
         return L
 
     # -- fit ------------------------------------------------------------------
@@ -377,10 +384,17 @@ class ReviewComposer(BaseEstimator):
         ids, offsets = encode(tokens, self.vocabulary_)
         self.classes_, y = np.unique(labels, return_inverse=True)
         self.class_prior_ = np.bincount(y, minlength=self.classes_.shape[0]) / y.shape[0]
-        self._fit_ids(ids, offsets, y, context, n_freqs, rng)
+        # held-out reviews for the calibration: in-sample counts and maps look too good
+        n_reviews = len(texts)
+        n_held = min(n_reviews // HELD_OUT_SHARE, HELD_OUT_MAX) if n_reviews >= 2 * HELD_OUT_SHARE else \
+            int(n_reviews >= 4)
+        held = np.zeros(n_reviews, dtype=bool)
+        held[rng.choice(n_reviews, size=n_held, replace=False)] = True
+        fit_part, held_part = (_reviews(ids, offsets, y, np.flatnonzero(sel)) for sel in (~held, held))
+        self._fit_ids(*fit_part, context, n_freqs, rng, held=held_part if n_held else fit_part)
         return self
 
-    def _fit_ids(self, ids, offsets, y, context, n_freqs, rng):
+    def _fit_ids(self, ids, offsets, y, context, n_freqs, rng, held):
         n_words = self.vocabulary_.shape[0]
         n_classes = self.classes_.shape[0]
         counts = np.bincount(ids, minlength=n_words).astype(np.float64)
@@ -441,9 +455,6 @@ class ReviewComposer(BaseEstimator):
         K = self.partition_.n_cells_
         Gc = np.zeros((K, D, D))
         Bc = np.zeros((K, D, r))
-        calib_rows = np.sort(rng.choice(n_targets, size=min(N_CALIBRATION, n_targets), replace=False))
-        calib = [[], [], [], [], []]
-        done = 0
         for Z, tgt, prev, before, lab in self._training_blocks(ids, offsets, y):
             cells = self._cells(Z)
             rows = self._rows(before, prev)
@@ -456,10 +467,6 @@ class ReviewComposer(BaseEstimator):
                 Zc = Z[sel]
                 Gc[c] += Zc.T @ Zc
                 Bc[c] += Zc.T @ Yc[sel]
-            pick = calib_rows[(calib_rows >= done) & (calib_rows < done + Z.shape[0])] - done
-            for part, arr in zip(calib, (Z, tgt, prev, before, lab)):
-                part.append(arr[pick])
-            done += Z.shape[0]
         # the global map: the same residual fit over all cells together
         A0 = np.linalg.solve(Gc.sum(axis=0) + lam * eye_(D), Bc.sum(axis=0))
         mu = float(self.cell_prior) * energy / max(n_targets, 1)
@@ -471,12 +478,23 @@ class ReviewComposer(BaseEstimator):
         self.output_basis_ = Ef
         self.global_map_ = A0.astype(np.float32)
         self.cell_maps_ = maps
+        # the calibration, on positions of the held-out reviews
+        n_held = held[0].shape[0] - (held[1].shape[0] - 1)
+        calib_rows = np.sort(rng.choice(n_held, size=min(N_CALIBRATION, n_held), replace=False))
+        calib = [[], [], [], [], []]
+        done = 0
+        for block in self._training_blocks(*held):
+            pick = calib_rows[(calib_rows >= done) & (calib_rows < done + block[0].shape[0])] - done
+            for part, arr in zip(calib, block):
+                part.append(arr[pick])
+            done += block[0].shape[0]
         self.calibration_ = self._calibrate(*(np.concatenate(part) for part in calib))
         return self
 
     def _fit_counts(self, ids, offsets, y, rng):
         """The count model (label bigram under a class trigram, see ``_composer_ngram``) and the shortlists."""
         n_words, n_classes = self.vocabulary_.shape[0], self.classes_.shape[0]
+        self._log_low_cache = None
         n_cells = check_int(self.word_cells, "word_cells", low=1)
         level = int(np.ceil(np.log2(n_cells))) if n_cells > 1 else 0
         words = self._table_[:-1]
@@ -495,7 +513,7 @@ class ReviewComposer(BaseEstimator):
         self.bigram_list_words_ = self.bigram_indices_[keep]
         self.trigram_list_ptr_, keep = _ng.shortlist(self.trigram_indptr_, self.trigram_alpha_, n_cand)
         self.trigram_list_words_ = self.trigram_indices_[keep]
-        n_common = min(max(1, n_cand // 4), n_words)
+        n_common = min(max(1, n_cand // 2), n_words)
         self.common_words_ = np.argsort(-self.bigram_low_, axis=1, kind="stable")[:, :n_common].astype(np.int64)
 
     def _lists(self):
@@ -678,6 +696,15 @@ class ReviewComposer(BaseEstimator):
             return out
 
         return generate_ids(draw, n, self.vocabulary_, max_tokens, random_state)
+
+
+def _reviews(ids, offsets, y, rows):
+    """(ids, offsets, labels) of the reviews ``rows`` (sorted)."""
+    lengths = offsets[rows + 1] - offsets[rows]
+    sub = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=sub[1:])
+    take = np.repeat(offsets[rows] - sub[:-1], lengths) + np.arange(sub[-1])
+    return ids[take], sub, y[rows]
 
 
 def eye_(n):

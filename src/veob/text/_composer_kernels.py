@@ -164,29 +164,33 @@ def _base_p(bigram, trigram, k, v, row, w):
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FAST)
-def base_logits(R, labels, prev, rows, bigram, trigram, log_prior, coef):
-    """In place: ``R[i] = coef[0] R[i] + coef[1] log_prior + coef[2] log(P(. | rows[i], prev[i], labels[i]) + coef[3])``."""
+def base_logits(R, labels, prev, rows, bigram, trigram, log_low, log_prior, coef):
+    """In place: ``R[i] = coef[0] R[i] + coef[1] log_prior + coef[2] log(P(. | rows[i], prev[i], labels[i]))``.
+
+    ``log_low = log(bigram[4])``. A word in neither sparse row has
+    probability ``gamma_3 gamma_2 low``, so its log is a sum; only the
+    sparse entries take a log. ``coef[3]`` must be 0.
+    """
     n, V = R.shape
     b_ptr, b_idx, b_alpha, b_gamma, low = bigram
     t_ptr, t_idx, t_alpha, t_gamma = trigram
-    c0, c1, c2, c3 = np.float32(coef[0]), np.float32(coef[1]), np.float32(coef[2]), np.float32(coef[3])
+    c0, c1, c2 = np.float32(coef[0]), np.float32(coef[1]), np.float32(coef[2])
     for i in prange(n):
         k, v, row = labels[i], prev[i], rows[i]
-        p = np.empty(V, dtype=np.float32)
-        g = b_gamma[k, v]
+        g2 = b_gamma[k, v]
+        g3 = t_gamma[row] if row >= 0 else np.float32(1.0)
+        log_g = np.log(max(g2 * g3, EPS))
         for j in range(V):
-            p[j] = g * low[k, j]
+            R[i, j] = c0 * R[i, j] + c1 * log_prior[j] + c2 * (log_g + log_low[k, j])
         r = k * V + v
         for q in range(b_ptr[r], b_ptr[r + 1]):
-            p[b_idx[q]] += b_alpha[q]
+            j = b_idx[q]
+            R[i, j] += c2 * (np.log(max(g3 * (g2 * low[k, j] + b_alpha[q]), EPS)) - (log_g + log_low[k, j]))
         if row >= 0:
-            g = t_gamma[row]
-            for j in range(V):
-                p[j] *= g
             for q in range(t_ptr[row], t_ptr[row + 1]):
-                p[t_idx[q]] += t_alpha[q]
-        for j in range(V):
-            R[i, j] = c0 * R[i, j] + c1 * log_prior[j] + c2 * np.log(max(p[j] + c3, EPS))
+                j = t_idx[q]
+                below = g3 * (g2 * low[k, j] + _row_value(b_ptr, b_idx, b_alpha, r, j))
+                R[i, j] += c2 * (np.log(max(below + t_alpha[q], EPS)) - np.log(max(below, EPS)))
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FAST)

@@ -50,7 +50,7 @@ def base_probs(labels, prev, rows, bigram, trigram):
     return out
 
 
-def base_logits(R, labels, prev, rows, bigram, trigram, log_prior, coef):
+def base_logits(R, labels, prev, rows, bigram, trigram, log_low, log_prior, coef):
     P = base_probs(labels, prev, rows, bigram, trigram)
     return coef[0] * np.asarray(R, np.float64) + coef[1] * log_prior + coef[2] * np.log(np.maximum(P + coef[3], EPS))
 
