@@ -207,7 +207,7 @@ def ablation_perplexities(composer, texts, labels):
 
 
 def run(data=None, *, n_train=None, n_test=None, n_generate=200, max_tokens=600, temperature=1.0, top_p=0.9,
-        seed=0, composer_params=None, log=print, return_model=False):
+        seed=0, composer_params=None, log=print, return_model=False, model=None, save_model=None):
     """Fit both models, generate and measure; returns the results dict (and the composer)."""
     from veob.datasets import load_imdb
     from veob.text import KneserNeyLM, ReviewComposer
@@ -232,9 +232,19 @@ def run(data=None, *, n_train=None, n_test=None, n_generate=200, max_tokens=600,
     log(f"judge trigram fit {time.perf_counter() - t0:.1f} s, {len(fluency_judge.vocabulary_):,} words; "
         f"real test reviews: perplexity {real_judge_ppl:.1f}")
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    composer = ReviewComposer(random_state=seed, **(composer_params or {})).fit(texts, labels)
-    fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    if model is not None:  # a composer fitted (and timed) by an earlier run on the same reviews
+        import veob
+
+        composer = veob.load(model)
+        fit_seconds = fit_cpu_seconds = float("nan")
+    else:
+        t0, c0 = time.perf_counter(), time.process_time()
+        composer = ReviewComposer(random_state=seed, **(composer_params or {})).fit(texts, labels)
+        fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        if save_model:
+            import veob
+
+            veob.save(composer, save_model)
     log(f"composer fit {fit_seconds:.1f} s ({composer.partition_.n_cells_} cells)")
     t0 = time.perf_counter()
     kn = KneserNeyLM(order=3, max_vocab=composer.max_vocab).fit(texts, labels)
@@ -452,15 +462,13 @@ def main(argv=None):
     parser.add_argument("--params", default="{}", help="JSON dict of ReviewComposer parameters")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--save-model", default=None, help="save the fitted composer here (veob.save)")
+    parser.add_argument("--model", default=None, help="load this fitted composer instead of fitting (no fit time)")
     parser.add_argument("--docs", default=None, help="write the markdown report (docs/composer.md) here")
     args = parser.parse_args(argv)
     result, composer = run(args.data, n_train=args.n_train, n_test=args.n_test, n_generate=args.n_generate,
                            temperature=args.temperature, top_p=args.top_p, composer_params=json.loads(args.params),
-                           log=lambda *a: print(*a, file=sys.stderr, flush=True), return_model=True)
-    if args.save_model:
-        import veob
-
-        veob.save(composer, args.save_model)
+                           log=lambda *a: print(*a, file=sys.stderr, flush=True), return_model=True,
+                           model=args.model, save_model=args.save_model)
     print(format_table(result))
     for label, texts in result["examples"].items():
         print(f"\n{label}:")

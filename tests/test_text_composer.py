@@ -337,7 +337,7 @@ def test_sample_candidates_kernel_matches_reference(top_p, temperature, guidance
     allow_end = np.array([True, False, True, True, False, True])
     coef, others = np.array([0.8, 0.5, 1.2, 1e-6]), np.array([0])
     args = (1, others, prev, rows, E, bigram, trigram, lists, prior, coef, guidance, generable)
-    expected = ref.candidate_nucleus(H, Hg, *args, ptr, banned, allow_end, EOS_ID, temperature, top_p)
+    expected = ref.candidate_nucleus(H, Hg, *args, ptr, banned, allow_end, EOS_ID, 1.5, temperature, top_p)
     n_draws = 4000
     idx = np.tile(np.arange(n), n_draws)
     banned_lists = [banned[ptr[i]:ptr[i + 1]] for i in idx]
@@ -346,7 +346,7 @@ def test_sample_candidates_kernel_matches_reference(top_p, temperature, guidance
     sample_candidates(np.ascontiguousarray(H[idx]), np.ascontiguousarray(Hg[:, idx]), 1, others, prev[idx], rows[idx],
                       E, bigram, trigram, lists, prior, coef, guidance, generable, big_ptr,
                       np.concatenate(banned_lists).astype(np.int64), np.ascontiguousarray(allow_end[idx]), EOS_ID,
-                      temperature, top_p, rng.random(idx.shape[0]), out)
+                      1.5, temperature, top_p, rng.random(idx.shape[0]), out)
     counts = np.zeros_like(expected)
     np.add.at(counts, (idx, out), 1)
     assert not np.any((counts > 0) & (expected == 0))  # nothing masked, off the list or outside the nucleus drawn

@@ -207,7 +207,7 @@ def log_softmax_at(L, targets, out):
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=_FAST)
 def sample_candidates(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, log_prior, coef, guidance,
-                      generable, ptr, banned, allow_end, eos, temperature, top_p, u, out):
+                      generable, ptr, banned, allow_end, eos, end_bias, temperature, top_p, u, out):
     """Nucleus sampling over a shortlist of candidate words per row.
 
     ``lists = (t_ptr, t_words, b_ptr, b_words, common)``: row i scores the
@@ -216,7 +216,7 @@ def sample_candidates(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, l
     ``eos``. A candidate's logit is ``coef[0] H[i] . E[w] + coef[1]
     log_prior[w] + coef[2] log(P(w) + coef[3])``, guided as ``L + guidance
     (L - mean_j L_j)`` by the other labels ``others[j]`` (codes
-    ``Hg[j, i]``), divided by ``temperature``; the word is drawn with
+    ``Hg[j, i]``), ``end_bias`` added to ``eos``, divided by ``temperature``; the word is drawn with
     ``u[i]`` within the ``top_p`` nucleus of the shortlist. Masks as in
     :func:`sample_rows`.
     """
@@ -269,6 +269,8 @@ def sample_candidates(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, l
                         so += Hg[j, i, d] * E[w, d]
                     lo += c0 * so + c2 * np.log(max(_base_p(bigram, trigram, others[j], v, row, w) + c3, EPS))
                 lw += guidance * (lw - lo / n_other)
+            if w == eos:
+                lw += end_bias
             logit[q] = (lw + c1 * log_prior[w]) / temperature
         top = logit.max()
         weight = np.empty(m)

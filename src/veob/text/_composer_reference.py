@@ -62,7 +62,7 @@ def log_softmax_at(L, targets):
 
 
 def candidate_nucleus(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, log_prior, coef, guidance,
-                      generable, ptr, banned, allow_end, eos, temperature, top_p):
+                      generable, ptr, banned, allow_end, eos, end_bias, temperature, top_p):
     """Per row: the probabilities over the nucleus of the shortlist (zeros elsewhere), by a full sort."""
     t_ptr, t_words, b_ptr, b_words, common = lists
     n_words = E.shape[0]
@@ -85,7 +85,7 @@ def candidate_nucleus(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, l
         L = logit(k, H[i])
         if guidance > 0 and len(others):
             L = L + guidance * (L - np.mean([logit(j, Hg[q, i]) for q, j in enumerate(others)], axis=0))
-        L = (L + coef[1] * log_prior[cand]) / temperature
+        L = (L + coef[1] * log_prior[cand] + end_bias * (cand == eos)) / temperature
         p = np.exp(L - L.max())
         p /= p.sum()
         order = np.argsort(-p, kind="stable")
