@@ -8,7 +8,8 @@ import veob
 from veob.spectral import spectral_transform
 from veob.text import KneserNeyLM, ReviewComposer, WordVectors
 from veob.text import _composer_reference as ref
-from veob.text._composer_kernels import base_logits, log_softmax_at, sample_candidates, sample_rows
+from veob.text._composer_kernels import (base_logits, log_softmax_at, residual_codes, sample_candidates,
+                                        sample_rows)
 from veob.text._lm import BOS_ID, EOS_ID, detokenize, encode, tokenize
 
 FILLER = ["the", "film", "story", "was", "and", "it", "a", "plot", "actor", "scene", "music", "very"]
@@ -161,6 +162,27 @@ def test_log_likelihood_is_a_normalised_distribution(toy_model):
         toy_model.log_likelihood(["it was great wonderful ."], [0])
 
 
+def test_end_bias_matches_the_end_rate_after_sentence_marks(toy):
+    """The fitted end-marker bias makes the mean P(</s> | after . ! ?) equal the observed share (MLE moment)."""
+    texts, labels = toy
+    rng = np.random.default_rng(5)
+    texts = [t + " " + " ".join(rng.choice(FILLER, size=5)) + " ." if i % 3 else t for i, t in enumerate(texts)]
+    model = ReviewComposer(**SMALL).fit(texts, labels)
+    ids, offsets, y = model._encode_eval(texts, labels)
+    model.end_bias_ = 0.0
+    delta = model._fit_end_bias((ids, offsets, y))
+    model.end_bias_ = delta
+    p, ended = [], []
+    for Z, tgt, prev, before, lab in model._training_blocks(ids, offsets, y):
+        at = np.flatnonzero(model._marks()[prev])
+        L = model._logits(Z[at], prev[at], before[at], lab[at]).astype(np.float64)
+        P = np.exp(L - L.max(axis=1, keepdims=True))
+        p.append(P[:, EOS_ID] / P.sum(axis=1))
+        ended.append(tgt[at] == EOS_ID)
+    assert 0 < np.mean(np.concatenate(ended)) < 1
+    assert np.mean(np.concatenate(p)) == pytest.approx(np.mean(np.concatenate(ended)), abs=1e-4)
+
+
 def test_given_word_vectors_are_used(toy):
     texts, labels = toy
     words = sorted({w for t in texts for w in tokenize(t)})
@@ -298,6 +320,21 @@ def _count_inputs(seed=0, n_classes=2, V=30, r=5, n_contexts=12):
     common = np.stack([rng.choice(V, size=4, replace=False) for _ in range(n_classes)]).astype(np.int64)
     E = rng.standard_normal((V, r)).astype(np.float32) * 0.5
     return rng, bigram, trigram, (*lists(n_contexts), *lists(n_classes * V), common), E
+
+
+def test_residual_codes_kernel_matches_the_per_cell_products(toy_model):
+    """Generation's numba codes equal the BLAS path (nearest cell centre, then its map)."""
+    m = toy_model
+    rng = np.random.default_rng(4)
+    windows = rng.integers(3, m.vocabulary_.shape[0], size=(40, m.context))
+    Z = m._features(windows, rng.integers(1, 50, 40), rng.integers(0, 2, 40))
+    cells = m._cells(Z)
+    expected = np.stack([Z[i] @ m.cell_maps_[c] for i, c in enumerate(cells)])
+    C = m.partition_.cell_centers_.astype(np.float32)
+    out = np.empty_like(expected)
+    residual_codes(Z, C, np.einsum("ij,ij->i", C, C), m.cell_maps_, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(m._residual(Z), expected, rtol=1e-4, atol=1e-5)
 
 
 def test_base_logits_and_log_softmax_kernels_match_reference():

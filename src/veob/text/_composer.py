@@ -25,7 +25,8 @@ N_CALIBRATION = 2000  # training targets used to calibrate the scores into proba
 CALIBRATION_OFFSETS = (0.0,)  # added to the count probabilities before the log (base_logits needs 0)
 HELD_OUT_SHARE = 50  # one review in 50 (at most HELD_OUT_MAX) is held out of the fit to calibrate it
 HELD_OUT_MAX = 1000
-SCORE_ROWS = 4096  # rows of dense (rows x n_words) scores at a time
+SCORE_ROWS = 4096
+SMALL_BATCH = 1024  # rows up to which the codes z A_c are computed by the numba kernel  # rows of dense (rows x n_words) scores at a time
 POSITION_SCALE = 500.0
 GRAM_STRIDE = 4  # the global map's Gram matrix is estimated from 1 block in 4 (its role is a prior)
 ALPHA_AUTO = 3.0  # "auto" label weight, in rms norms of the context features
@@ -339,8 +340,13 @@ class ReviewComposer(BaseEstimator):
 
     def _residual(self, Z):
         """(m, n_components) float32 codes :math:`z A_c` of the rows (each row's cell map)."""
-        cells = self._cells(Z)
         H = np.empty((Z.shape[0], self.cell_maps_.shape[2]), dtype=np.float32)
+        if Z.shape[0] <= SMALL_BATCH:  # generation: one numba pass, no per-cell BLAS calls
+            C = self.partition_.cell_centers_.astype(np.float32)
+            _k.residual_codes(np.ascontiguousarray(Z, dtype=np.float32), C, np.einsum("ij,ij->i", C, C),
+                              self.cell_maps_, H)
+            return H
+        cells = self._cells(Z)
         for c in np.unique(cells):
             rows = np.flatnonzero(cells == c)
             H[rows] = Z[rows] @ self.cell_maps_[c]

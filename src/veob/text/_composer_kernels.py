@@ -296,3 +296,31 @@ def sample_candidates(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, l
                 choice = cand[order[q]]
                 break
         out[i] = choice
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def residual_codes(Z, centers, center_sq, maps, out):
+    """``out[i] = Z[i] @ maps[c]`` with ``c`` the nearest of ``centers`` (``center_sq = |centers|^2``).
+
+    For the small batches of generation, where per-cell BLAS calls cost more
+    than the arithmetic.
+    """
+    n, D = Z.shape
+    K = centers.shape[0]
+    r = maps.shape[2]
+    for i in prange(n):
+        best, cell = np.inf, 0
+        for c in range(K):
+            dot = 0.0
+            for d in range(D):
+                dot += Z[i, d] * centers[c, d]
+            dist = center_sq[c] - 2.0 * dot
+            if dist < best:
+                best, cell = dist, c
+        for j in range(r):
+            out[i, j] = 0.0
+        for d in range(D):
+            z = Z[i, d]
+            if z != 0.0:
+                for j in range(r):
+                    out[i, j] += z * maps[cell, d, j]
