@@ -8,8 +8,13 @@ import veob
 from veob.spectral import spectral_transform
 from veob.text import KneserNeyLM, ReviewComposer, WordVectors
 from veob.text import _composer_reference as ref
-from veob.text._composer_kernels import (base_logits, log_softmax_at, residual_codes, sample_candidates,
-                                        sample_rows)
+from veob.text._composer_kernels import (
+    base_logits,
+    log_softmax_at,
+    residual_codes,
+    sample_candidates,
+    sample_rows,
+)
 from veob.text._lm import BOS_ID, EOS_ID, detokenize, encode, tokenize
 
 FILLER = ["the", "film", "story", "was", "and", "it", "a", "plot", "actor", "scene", "music", "very"]

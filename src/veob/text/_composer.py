@@ -14,8 +14,22 @@ from ..spectral import cosine_basis
 from . import _composer_kernels as _k
 from . import _composer_ngram as _ng
 from ._corpus import Corpus
-from ._lm import (BOS_ID, EOS_ID, SENTENCE_END, UNK_ID, build_vocabulary, check_generate_args, check_label, check_labels,
-                  encode, generable_mask, generate_ids, ids_to_text, label_index, tokenize)
+from ._lm import (
+    BOS_ID,
+    EOS_ID,
+    SENTENCE_END,
+    UNK_ID,
+    build_vocabulary,
+    check_generate_args,
+    check_label,
+    check_labels,
+    encode,
+    generable_mask,
+    generate_ids,
+    ids_to_text,
+    label_index,
+    tokenize,
+)
 from ._word_vectors import WordVectors
 
 __all__ = ["ReviewComposer"]

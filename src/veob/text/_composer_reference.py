@@ -71,14 +71,14 @@ def candidate_nucleus(H, Hg, k, others, prev, rows, E, bigram, trigram, lists, l
         cand = list(b_words[b_ptr[k * n_words + v]:b_ptr[k * n_words + v + 1]]) + list(common[k]) + [eos]
         if row >= 0:
             cand += list(t_words[t_ptr[row]:t_ptr[row + 1]])
-        cand = np.array(sorted(set(int(w) for w in cand)))
+        cand = np.array(sorted({int(w) for w in cand}))
         ok = generable[cand] & ~np.isin(cand, banned[ptr[i]:ptr[i + 1]]) & ((cand != eos) | allow_end[i])
         cand = cand[ok]
         if cand.size == 0:
             out[i, eos] = 1.0
             continue
 
-        def logit(label, h):
+        def logit(label, h, v=v, row=row, cand=cand):
             P = base_probs([label], [v], [row], bigram, trigram)[0, cand]
             return coef[0] * (E[cand].astype(np.float64) @ h) + coef[2] * np.log(np.maximum(P + coef[3], EPS))
 
