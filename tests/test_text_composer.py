@@ -8,7 +8,13 @@ import veob
 from veob.spectral import spectral_transform
 from veob.text import KneserNeyLM, ReviewComposer, WordVectors
 from veob.text import _composer_reference as ref
-from veob.text._composer_kernels import sample_rows, token_log_probs
+from veob.text._composer_kernels import (
+    base_logits,
+    log_softmax_at,
+    residual_codes,
+    sample_candidates,
+    sample_rows,
+)
 from veob.text._lm import BOS_ID, EOS_ID, detokenize, encode, tokenize
 
 FILLER = ["the", "film", "story", "was", "and", "it", "a", "plot", "actor", "scene", "music", "very"]
@@ -116,7 +122,7 @@ def test_string_labels_and_same_seed_same_output(toy):
     assert a == model.generate("pos", n=4, random_state=3)
     assert a != model.generate("pos", n=4, random_state=4)
     assert "great" in " ".join(a).lower()
-    assert model.predict(["it was great ."]).tolist() == ["pos"]
+    assert model.predict(["it was great wonderful .", "it was awful boring ."]).tolist() == ["pos", "neg"]
 
 
 @pytest.mark.parametrize("cls", [ReviewComposer, KneserNeyLM])
@@ -159,6 +165,27 @@ def test_log_likelihood_is_a_normalised_distribution(toy_model):
     # the label matters: praise is likelier under the positive label
     assert toy_model.log_likelihood(["it was great wonderful ."], [1]) > \
         toy_model.log_likelihood(["it was great wonderful ."], [0])
+
+
+def test_end_bias_matches_the_end_rate_after_sentence_marks(toy):
+    """The fitted end-marker bias makes the mean P(</s> | after . ! ?) equal the observed share (MLE moment)."""
+    texts, labels = toy
+    rng = np.random.default_rng(5)
+    texts = [t + " " + " ".join(rng.choice(FILLER, size=5)) + " ." if i % 3 else t for i, t in enumerate(texts)]
+    model = ReviewComposer(**SMALL).fit(texts, labels)
+    ids, offsets, y = model._encode_eval(texts, labels)
+    model.end_bias_ = 0.0
+    delta = model._fit_end_bias((ids, offsets, y))
+    model.end_bias_ = delta
+    p, ended = [], []
+    for Z, tgt, prev, before, lab in model._training_blocks(ids, offsets, y):
+        at = np.flatnonzero(model._marks()[prev])
+        L = model._logits(Z[at], prev[at], before[at], lab[at]).astype(np.float64)
+        P = np.exp(L - L.max(axis=1, keepdims=True))
+        p.append(P[:, EOS_ID] / P.sum(axis=1))
+        ended.append(tgt[at] == EOS_ID)
+    assert 0 < np.mean(np.concatenate(ended)) < 1
+    assert np.mean(np.concatenate(p)) == pytest.approx(np.mean(np.concatenate(ended)), abs=1e-4)
 
 
 def test_given_word_vectors_are_used(toy):
@@ -247,16 +274,6 @@ def _kernel_inputs(seed=0, n=6, V=40):
     return rng, S, prior, generable, ptr, banned, allow_end
 
 
-@pytest.mark.parametrize("coef", [(8.0, 0.5, 0.7, 1e-3), (0.0, 0.0, 1.0, 0.0), (-3.0, 1.0, 2.0, 1e-4)])
-def test_token_log_probs_kernel_matches_reference(coef):
-    rng, S, prior, *_ = _kernel_inputs()
-    coef = np.array(coef)
-    targets = rng.integers(0, S.shape[1], S.shape[0])
-    out = np.empty(S.shape[0])
-    token_log_probs(S, prior, coef, targets, out)
-    np.testing.assert_allclose(out, ref.token_log_probs(S, prior, coef, targets), rtol=1e-5, atol=1e-5)
-
-
 @pytest.mark.parametrize("top_p, temperature", [(0.5, 1.0), (0.9, 0.7), (1.0, 1.5)])
 def test_sample_rows_kernel_matches_reference_nucleus(top_p, temperature):
     rng, S, prior, generable, ptr, banned, allow_end = _kernel_inputs(1)
@@ -282,6 +299,101 @@ def test_sample_rows_with_everything_masked_ends():
     sample_rows(S, np.zeros(5, np.float32), np.array([1.0, 0, 0, 0]), np.zeros(5, np.bool_), np.array([0, 0]),
                 np.zeros(0, np.int64), np.array([False]), EOS_ID, 1.0, 0.9, np.array([0.5]), out)
     assert out[0] == EOS_ID
+
+
+def _count_inputs(seed=0, n_classes=2, V=30, r=5, n_contexts=12):
+    """A random label bigram and class trigram (CSR, rows sorted), their shortlists, an output basis."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+
+    def csr(n_rows, scale):
+        A = sp.random(n_rows, V, density=0.2, random_state=int(rng.integers(1000)), format="csr", dtype=np.float64)
+        A.sort_indices()
+        return A.indptr.astype(np.int64), A.indices.astype(np.int32), (A.data * scale).astype(np.float32)
+
+    bigram = (*csr(n_classes * V, 0.1), rng.random((n_classes, V)).astype(np.float32),
+              rng.dirichlet(np.ones(V), size=n_classes).astype(np.float32))
+    trigram = (*csr(n_contexts, 0.1), rng.random(n_contexts).astype(np.float32))
+
+    def lists(n_rows):
+        words = [rng.choice(V, size=rng.integers(0, 6), replace=False) for _ in range(n_rows)]
+        ptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in words], out=ptr[1:])
+        return ptr, np.concatenate(words).astype(np.int32)
+
+    common = np.stack([rng.choice(V, size=4, replace=False) for _ in range(n_classes)]).astype(np.int64)
+    E = rng.standard_normal((V, r)).astype(np.float32) * 0.5
+    return rng, bigram, trigram, (*lists(n_contexts), *lists(n_classes * V), common), E
+
+
+def test_residual_codes_kernel_matches_the_per_cell_products(toy_model):
+    """Generation's numba codes equal the BLAS path (nearest cell centre, then its map)."""
+    m = toy_model
+    rng = np.random.default_rng(4)
+    windows = rng.integers(3, m.vocabulary_.shape[0], size=(40, m.context))
+    Z = m._features(windows, rng.integers(1, 50, 40), rng.integers(0, 2, 40))
+    cells = m._cells(Z)
+    expected = np.stack([Z[i] @ m.cell_maps_[c] for i, c in enumerate(cells)])
+    C = m.partition_.cell_centers_.astype(np.float32)
+    out = np.empty_like(expected)
+    residual_codes(Z, C, np.einsum("ij,ij->i", C, C), m.cell_maps_, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(m._residual(Z), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_base_logits_and_log_softmax_kernels_match_reference():
+    rng, bigram, trigram, _, E = _count_inputs()
+    V = E.shape[0]
+    R = rng.standard_normal((9, V)).astype(np.float32)
+    labels, prev = rng.integers(0, 2, 9), rng.integers(0, V, 9)
+    rows = rng.integers(-1, 12, 9)  # -1: a context never seen
+    prior = np.log(rng.dirichlet(np.ones(V))).astype(np.float32)
+    coef = np.array([0.7, -0.2, 1.1, 0.0])
+    log_low = np.log(bigram[4])
+    expected = ref.base_logits(R, labels, prev, rows, bigram, trigram, log_low, prior, coef)
+    P = ref.base_probs(labels, prev, rows, bigram, trigram)
+    np.testing.assert_allclose(P.sum(axis=1)[rows < 0], (bigram[3][labels, prev] * 1.0 + [
+        bigram[2][bigram[0][k * V + v]:bigram[0][k * V + v + 1]].sum() for k, v in zip(labels, prev)])[rows < 0],
+        rtol=1e-5)
+    base_logits(R, labels, prev, rows, bigram, trigram, log_low, prior, coef)
+    np.testing.assert_allclose(R, expected, rtol=1e-5, atol=1e-5)
+    targets = rng.integers(0, V, 9)
+    out = np.empty(9)
+    log_softmax_at(R, targets, out)
+    np.testing.assert_allclose(out, ref.log_softmax_at(expected, targets), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("top_p, temperature, guidance", [(0.5, 1.0, 0.0), (0.9, 0.7, 1.0), (1.0, 1.5, 2.0)])
+def test_sample_candidates_kernel_matches_reference(top_p, temperature, guidance):
+    """The shortlist sampler draws each word as often as the NumPy twin's nucleus says."""
+    rng, bigram, trigram, lists, E = _count_inputs(1)
+    V, n, r = E.shape[0], 6, E.shape[1]
+    H = rng.standard_normal((n, r)).astype(np.float32)
+    Hg = rng.standard_normal((1, n, r)).astype(np.float32)
+    prev, rows = rng.integers(0, V, n), np.array([-1, 0, 3, 11, -1, 5])
+    prior = np.log(rng.dirichlet(np.ones(V))).astype(np.float32)
+    generable = np.ones(V, dtype=np.bool_)
+    generable[[0, 1]] = False
+    ptr, banned = np.array([0, 2, 2, 3, 3, 3, 3]), np.array([4, 5, 6])
+    allow_end = np.array([True, False, True, True, False, True])
+    coef, others = np.array([0.8, 0.5, 1.2, 1e-6]), np.array([0])
+    args = (1, others, prev, rows, E, bigram, trigram, lists, prior, coef, guidance, generable)
+    expected = ref.candidate_nucleus(H, Hg, *args, ptr, banned, allow_end, EOS_ID, 1.5, temperature, top_p)
+    n_draws = 4000
+    idx = np.tile(np.arange(n), n_draws)
+    banned_lists = [banned[ptr[i]:ptr[i + 1]] for i in idx]
+    big_ptr = np.concatenate([[0], np.cumsum([len(b) for b in banned_lists])]).astype(np.int64)
+    out = np.empty(idx.shape[0], dtype=np.int64)
+    sample_candidates(np.ascontiguousarray(H[idx]), np.ascontiguousarray(Hg[:, idx]), 1, others, prev[idx], rows[idx],
+                      E, bigram, trigram, lists, prior, coef, guidance, generable, big_ptr,
+                      np.concatenate(banned_lists).astype(np.int64), np.ascontiguousarray(allow_end[idx]), EOS_ID,
+                      1.5, temperature, top_p, rng.random(idx.shape[0]), out)
+    counts = np.zeros_like(expected)
+    np.add.at(counts, (idx, out), 1)
+    assert not np.any((counts > 0) & (expected == 0))  # nothing masked, off the list or outside the nucleus drawn
+    assert np.all(counts[expected > 2e-3] > 0)  # and every word of the nucleus with some mass was drawn
+    np.testing.assert_allclose(counts / n_draws, expected, atol=0.03)
 
 
 # -- bad input ------------------------------------------------------------------

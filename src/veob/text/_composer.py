@@ -13,18 +13,36 @@ from .._validation import check_int, check_random_state, check_str_list
 from ..partition import VoronoiPartition
 from ..spectral import cosine_basis
 from . import _composer_kernels as _k
+from . import _composer_ngram as _ng
 from ._corpus import Corpus
-from ._lm import (BOS_ID, build_vocabulary, check_generate_args, check_label, check_labels,
-                  encode, generate_ids, ids_to_text, label_index, tokenize)
+from ._lm import (
+    BOS_ID,
+    EOS_ID,
+    SENTENCE_END,
+    UNK_ID,
+    build_vocabulary,
+    check_generate_args,
+    check_label,
+    check_labels,
+    encode,
+    generable_mask,
+    generate_ids,
+    ids_to_text,
+    label_index,
+    tokenize,
+)
 from ._word_vectors import WordVectors
 
 __all__ = ["ReviewComposer"]
 
 CHUNK = 32768  # targets per feature block
 N_CALIBRATION = 2000  # training targets used to calibrate the scores into probabilities
-CALIBRATION_OFFSETS = (1e-4, 1e-3)
+CALIBRATION_OFFSETS = (0.0,)  # added to the count probabilities before the log (base_logits needs 0)
+HELD_OUT_SHARE = 50  # one review in 50 (at most HELD_OUT_MAX) is held out of the fit to calibrate it
+HELD_OUT_MAX = 1000
+SCORE_ROWS = 4096
+SMALL_BATCH = 1024  # rows up to which the codes z A_c are computed by the numba kernel  # rows of dense (rows x n_words) scores at a time
 POSITION_SCALE = 500.0
-BIGRAM_PRIOR = 5.0  # pseudo-counts pulling a rare word's bigram row to the pooled / global mean
 GRAM_STRIDE = 4  # the global map's Gram matrix is estimated from 1 block in 4 (its role is a prior)
 ALPHA_AUTO = 3.0  # "auto" label weight, in rms norms of the context features
 
@@ -43,11 +61,16 @@ class ReviewComposer(BaseEstimator):
     Each position of a review is described by the spectral transform of the
     previous ``context`` word vectors (the ``n_freqs`` lowest DCT
     frequencies), the last word's vector, :math:`\alpha` times the one-hot
-    label (the paper's :math:`Z = [P_x; \alpha P_y]`) and the position; a
-    ridge least-squares map sends these features to the next word through a
-    reduced-rank output, one map per cell of a :class:`VoronoiPartition` of
-    the features, shrunk to a shared global map. Begin and end markers are
-    words, so reviews end by themselves.
+    label (the paper's :math:`Z = [P_x; \alpha P_y]`) and the position. The
+    next word's probability starts from a label-conditioned bigram model
+    (counts, discounted as in Kneser-Ney, backing off to the bigram of all
+    reviews); a ridge least-squares map sends the features to what the
+    bigram misses, through a reduced-rank output, one map per cell of a
+    :class:`VoronoiPartition` of the features, shrunk to a shared global
+    map. Everything beyond the previous word (the older context, the label
+    beyond its bigram counts, the position) comes from the spectral
+    features. Begin and end markers are words, so reviews end by
+    themselves.
 
     Parameters
     ----------
@@ -86,6 +109,17 @@ class ReviewComposer(BaseEstimator):
         the mean scores under the other labels (as classifier-free
         guidance does with logits). 0 samples the model as fitted; it does
         not change :meth:`log_likelihood`.
+    n_candidates : int, default=512
+        Words scored at each step of :meth:`generate` (``>= 1``): the
+        ``n_candidates`` likeliest followers of the class-trigram context and
+        of the previous word under the label, the ``n_candidates // 2``
+        likeliest words after any word, and ``</s>``. The nucleus is drawn
+        from this shortlist (it held 89 % of the model's probability on IMDB
+        test positions, the rest being the long tail, see docs/composer.md);
+        :meth:`log_likelihood` always normalises over the whole vocabulary.
+    word_cells : int, default=1024
+        Cells of the :class:`VoronoiPartition` of the word vectors that stand
+        for the word two back in the class trigram (``>= 1``).
     random_state : int, RandomState instance or None, default=None
         Seed of the word vectors, the partition and the calibration sample.
     progress : bool, default=False
@@ -112,10 +146,25 @@ class ReviewComposer(BaseEstimator):
         :math:`A_0`.
     cell_maps_ : ndarray of shape (n_cells, n_features, n_components)
         :math:`A_c`.
+    ngram_indptr_, ngram_indices_, ngram_alpha_ : ndarray
+        CSR matrix of ``n_classes * n_words`` rows (label-major) holding
+        the discounted bigram terms :math:`\max(c_y(v w) - d, 0) / c_y(v)`
+        plus :math:`\gamma_y(v)` times those of the pooled bigram.
+    ngram_gamma_ : ndarray of shape (n_classes, n_words)
+        Back-off weight of every (label, previous word) to the unigram.
+    ngram_low_ : ndarray of shape (n_classes, n_words)
+        The continuation unigram (Kneser-Ney) of the pooled bigram.
+    candidate_ptr_, candidate_words_ : ndarray
+        CSR lists of the likeliest followers of each (label, word), best first.
+    common_words_ : ndarray of shape (n_classes, n_candidates // 2)
+        The likeliest words after any word.
     log_unigram_ : ndarray of shape (n_words,)
         Log frequencies of the words (add-one smoothed).
     calibration_ : ndarray of shape (4,)
-        Coefficients turning scores :math:`s` into logits (see Notes).
+        Coefficients turning scores into logits (see Notes).
+    end_bias_ : float
+        Log-odds added to ``</s>`` right after ``.``, ``!`` or ``?``, fitted
+        on the held-out reviews' sentence ends.
     class_prior_ : ndarray of shape (n_classes,)
 
     See Also
@@ -141,16 +190,33 @@ class ReviewComposer(BaseEstimator):
     :math:`L^{-1} B` (:math:`G + \lambda I = L L^T`), i.e. of the fitted
     values, and :math:`A_0 = W E`. In cell :math:`c`,
 
-    .. math:: A_c = (G_c + \mu I)^{-1} (Z_c^T Y_c E + \mu A_0),
+    The bigram part is
+
+    .. math::
+
+       P_2(w \mid v, y) = \frac{\max(c_y(v w) - d, 0)}{c_y(v \bullet)}
+           + \gamma_y(v)\, P_{KN}(w \mid v), \quad
+       \gamma_y(v) = \frac{d\, N_{1+}(v \bullet)}{c_y(v \bullet)},
+
+    with :math:`c_y` the bigram counts of the label's reviews,
+    :math:`d = 0.75` and :math:`P_{KN}` the interpolated Kneser-Ney bigram
+    of all reviews (:class:`KneserNeyLM` with ``order=2``); a word never
+    seen in the label has :math:`\gamma_y = 1`. With
+    :math:`T_y[v] = \sum_w P_2(w \mid v, y) E_w` the bigram in the output
+    space, the maps of the cells fit the rest, :math:`Y_c E - T_y[v]`:
+
+    .. math:: A_c = (G_c + \mu I)^{-1} (Z_c^T (Y_c E - T_c) + \mu A_0),
 
     :math:`\mu` = ``cell_prior`` times the mean feature energy per
-    position. Scores :math:`s = z A_c E^T` estimate :math:`P(w \mid z)`;
-    the probabilities are
+    position (:math:`A_0` is the same fit over all positions). Scores
+    :math:`s_w = P_2(w \mid v, y) + z A_c E_w^T` estimate
+    :math:`P(w \mid z)`; the probabilities are
     :math:`\mathrm{softmax}(a\, s + b \log u_w + c \log(\max(s, 0) + \epsilon))`
     with :math:`u` the unigram frequencies and :math:`(a, b, c, \epsilon)`
     fitted by Newton's method on a sample of training positions (a
     three-parameter concave problem). Generation is nucleus sampling
-    (Holtzman et al. 2020) with no 4-gram twice in a review and the end
+    (Holtzman et al. 2020) over a shortlist of candidate words
+    (``n_candidates``) with no 4-gram twice in a review and the end
     marker allowed only after ``.``, ``!`` or ``?``.
 
     References
@@ -177,7 +243,7 @@ class ReviewComposer(BaseEstimator):
 
     def __init__(self, word_vectors=None, *, context=8, n_freqs=4, max_vocab=20000, n_cells="auto",
                  alpha="auto", n_components=128, word_dim=64, ridge=1e-3, cell_prior=2000.0, guidance=1.0,
-                 random_state=None, progress=False):
+                 n_candidates=512, word_cells=1024, random_state=None, progress=False):
         self.word_vectors = word_vectors
         self.context = context
         self.n_freqs = n_freqs
@@ -189,6 +255,8 @@ class ReviewComposer(BaseEstimator):
         self.ridge = ridge
         self.cell_prior = cell_prior
         self.guidance = guidance
+        self.n_candidates = n_candidates
+        self.word_cells = word_cells
         self.random_state = random_state
         self.progress = progress
 
@@ -207,6 +275,8 @@ class ReviewComposer(BaseEstimator):
         _check_number(self.ridge, "ridge", low=0)
         _check_number(self.cell_prior, "cell_prior", low=0, low_open=False)
         _check_number(self.guidance, "guidance", low=0, low_open=False)
+        check_int(self.n_candidates, "n_candidates", low=1)
+        check_int(self.word_cells, "word_cells", low=1)
         if self.word_vectors is not None and not isinstance(self.word_vectors, WordVectors):
             raise TypeError(f"word_vectors must be a WordVectors or None; got {type(self.word_vectors).__name__}")
         return context, n_freqs, max_vocab
@@ -263,8 +333,14 @@ class ReviewComposer(BaseEstimator):
         Z[:, base + n_classes + 2] = 1.0
         return Z
 
+    def _set_label(self, Z, label):
+        """Rewrite the one-hot label block of features ``Z`` in place."""
+        base = (self.basis_.shape[0] + 1) * self._table_.shape[1]
+        Z[:, base:base + self.classes_.shape[0]] = 0.0
+        Z[:, base + label] = self.alpha_
+
     def _training_blocks(self, ids, offsets, y):
-        """Yield (features, targets, target positions) blocks over all positions after ``<s>``."""
+        """Yield (features, targets, previous words, words before them, labels) over all positions after ``<s>``."""
         context = self.basis_.shape[1]
         pad = self.vocabulary_.shape[0]
         review = np.repeat(np.arange(offsets.shape[0] - 1), np.diff(offsets))
@@ -277,7 +353,8 @@ class ReviewComposer(BaseEstimator):
                 ok = pos_in[tg] - lag >= 0
                 windows[:, context - lag] = np.where(ok, ids[np.maximum(tg - lag, 0)], pad)
             lab = y[review[tg]]
-            yield self._features(windows, pos_in[tg], lab), ids[tg], ids[tg - 1], lab
+            before = np.where(pos_in[tg] >= 2, ids[np.maximum(tg - 2, 0)], BOS_ID).astype(np.int64)
+            yield self._features(windows, pos_in[tg], lab), ids[tg], ids[tg - 1].astype(np.int64), before, lab
 
     def _cells(self, Z):
         """Nearest cell centre of each row (``partition_.predict`` by one GEMM)."""
@@ -285,14 +362,41 @@ class ReviewComposer(BaseEstimator):
         d = np.einsum("ij,ij->i", C, C)[None, :] - 2.0 * (Z @ C.T)
         return np.argmin(d, axis=1)
 
-    def _scores(self, Z, prev, labels):
-        """(m, n_words) float32 scores s = (z A_c + T_y[prev]) E^T."""
+    def _residual(self, Z):
+        """(m, n_components) float32 codes :math:`z A_c` of the rows (each row's cell map)."""
+        H = np.empty((Z.shape[0], self.cell_maps_.shape[2]), dtype=np.float32)
+        if Z.shape[0] <= SMALL_BATCH:  # generation: one numba pass, no per-cell BLAS calls
+            C = self.partition_.cell_centers_.astype(np.float32)
+            _k.residual_codes(np.ascontiguousarray(Z, dtype=np.float32), C, np.einsum("ij,ij->i", C, C),
+                              self.cell_maps_, H)
+            return H
         cells = self._cells(Z)
-        H = self.bigram_tables_[labels, prev]
         for c in np.unique(cells):
             rows = np.flatnonzero(cells == c)
-            H[rows] += Z[rows] @ self.cell_maps_[c]
-        return H @ self.output_basis_.T
+            H[rows] = Z[rows] @ self.cell_maps_[c]
+        return H
+
+    def _rows(self, before, prev):
+        return _ng.context_rows(self.trigram_contexts_, self.word_cells_, before, prev, self.vocabulary_.shape[0])
+
+    def _log_low(self):
+        if getattr(self, "_log_low_cache", None) is None or self._log_low_cache.shape != self.bigram_low_.shape:
+            self._log_low_cache = np.log(np.maximum(self.bigram_low_, 1e-30)).astype(np.float32)
+        return self._log_low_cache
+
+    def _counts(self):
+        return ((self.bigram_indptr_, self.bigram_indices_, self.bigram_alpha_, self.bigram_gamma_, self.bigram_low_),
+                (self.trigram_indptr_, self.trigram_indices_, self.trigram_alpha_, self.trigram_gamma_))
+
+    def _logits(self, Z, prev, before, labels, coef=None):
+        """(m, n_words) float32 logits :math:`a\\, z A_c E^T + b \\log u + c \\log P_3`."""
+        L = np.ascontiguousarray(self._residual(Z) @ self.output_basis_.T, dtype=np.float32)
+        coef = self.calibration_ if coef is None else coef
+        _k.base_logits(L, np.asarray(labels, np.int64), prev, self._rows(before, prev), *self._counts(),
+                       self._log_low(), self.log_unigram_, np.asarray(coef, dtype=np.float64))
+        if getattr(self, "end_bias_", 0.0):
+            L[self._marks()[prev], EOS_ID] += np.float32(self.end_bias_)
+        return L
 
     # -- fit ------------------------------------------------------------------
 
@@ -317,11 +421,18 @@ class ReviewComposer(BaseEstimator):
             ids, offsets = encode(tokens, self.vocabulary_)
         self.classes_, y = np.unique(labels, return_inverse=True)
         self.class_prior_ = np.bincount(y, minlength=self.classes_.shape[0]) / y.shape[0]
+        # held-out reviews for the calibration: in-sample counts and maps look too good
+        n_reviews = len(texts)
+        n_held = min(n_reviews // HELD_OUT_SHARE, HELD_OUT_MAX) if n_reviews >= 2 * HELD_OUT_SHARE else \
+            int(n_reviews >= 4)
+        held = np.zeros(n_reviews, dtype=bool)
+        held[rng.choice(n_reviews, size=n_held, replace=False)] = True
+        fit_part, held_part = (_reviews(ids, offsets, y, np.flatnonzero(sel)) for sel in (~held, held))
         with stage(show, f"ReviewComposer.fit: word vectors, partition and next-word maps ({ids.shape[0]:,} tokens)"):
-            self._fit_ids(ids, offsets, y, context, n_freqs, rng)
+            self._fit_ids(*fit_part, context, n_freqs, rng, held=held_part if n_held else fit_part)
         return self
 
-    def _fit_ids(self, ids, offsets, y, context, n_freqs, rng):
+    def _fit_ids(self, ids, offsets, y, context, n_freqs, rng, held):
         n_words = self.vocabulary_.shape[0]
         n_classes = self.classes_.shape[0]
         counts = np.bincount(ids, minlength=n_words).astype(np.float64)
@@ -353,7 +464,7 @@ class ReviewComposer(BaseEstimator):
         sample = []
         done = 0
         n_gram_rows = 0
-        for block, (Z, tgt, _, _) in enumerate(self._training_blocks(ids, offsets, y)):
+        for block, (Z, tgt, _, _, _) in enumerate(self._training_blocks(ids, offsets, y)):
             if block % GRAM_STRIDE == 0:  # the global Gram matrix from every GRAM_STRIDE-th block
                 G += Z.T @ Z
                 n_gram_rows += Z.shape[0]
@@ -373,7 +484,8 @@ class ReviewComposer(BaseEstimator):
         top = np.argsort(evals)[::-1][:r]
         E = (M.T @ U[:, top]) / np.sqrt(np.maximum(evals[top], 1e-300))
         Ef = E.astype(np.float32)
-        self.bigram_tables_ = self._bigram_tables(ids, offsets, y, Ef)
+        self._fit_counts(ids, offsets, y, rng)
+        tables, A3 = self._count_tables(Ef)
 
         # the partition of the features and the per-cell maps
         self.partition_ = VoronoiPartition(max_level=max_level, min_samples=max(50, n_sample // (4 * n_cells)),
@@ -381,23 +493,18 @@ class ReviewComposer(BaseEstimator):
         K = self.partition_.n_cells_
         Gc = np.zeros((K, D, D))
         Bc = np.zeros((K, D, r))
-        calib_rows = np.sort(rng.choice(n_targets, size=min(N_CALIBRATION, n_targets), replace=False))
-        calib_Z, calib_t, calib_p, calib_y = [], [], [], []
-        done = 0
-        for Z, tgt, prev, lab in self._training_blocks(ids, offsets, y):
+        for Z, tgt, prev, before, lab in self._training_blocks(ids, offsets, y):
             cells = self._cells(Z)
-            Yc = Ef[tgt] - self.bigram_tables_[lab, prev]  # the cells fit what the bigram tables miss
+            rows = self._rows(before, prev)
+            T = tables[lab, prev]  # the cells fit what the count model misses
+            seen = rows >= 0
+            T[seen] = self.trigram_gamma_[rows[seen], None] * T[seen] + np.asarray(A3[rows[seen]] @ Ef)
+            Yc = Ef[tgt] - T
             for c in np.unique(cells):
-                rows = np.flatnonzero(cells == c)
-                Zc = Z[rows]
+                sel = np.flatnonzero(cells == c)
+                Zc = Z[sel]
                 Gc[c] += Zc.T @ Zc
-                Bc[c] += Zc.T @ Yc[rows]
-            pick = calib_rows[(calib_rows >= done) & (calib_rows < done + Z.shape[0])] - done
-            calib_Z.append(Z[pick])
-            calib_t.append(tgt[pick])
-            calib_p.append(prev[pick])
-            calib_y.append(lab[pick])
-            done += Z.shape[0]
+                Bc[c] += Zc.T @ Yc[sel]
         # the global map: the same residual fit over all cells together
         A0 = np.linalg.solve(Gc.sum(axis=0) + lam * eye_(D), Bc.sum(axis=0))
         mu = float(self.cell_prior) * energy / max(n_targets, 1)
@@ -409,49 +516,122 @@ class ReviewComposer(BaseEstimator):
         self.output_basis_ = Ef
         self.global_map_ = A0.astype(np.float32)
         self.cell_maps_ = maps
-        self.calibration_ = self._calibrate(np.concatenate(calib_Z), np.concatenate(calib_p),
-                                            np.concatenate(calib_y), np.concatenate(calib_t))
+        # the calibration, on positions of the held-out reviews
+        n_held = held[0].shape[0] - (held[1].shape[0] - 1)
+        calib_rows = np.sort(rng.choice(n_held, size=min(N_CALIBRATION, n_held), replace=False))
+        calib = [[], [], [], [], []]
+        done = 0
+        for block in self._training_blocks(*held):
+            pick = calib_rows[(calib_rows >= done) & (calib_rows < done + block[0].shape[0])] - done
+            for part, arr in zip(calib, block):
+                part.append(arr[pick])
+            done += block[0].shape[0]
+        self.calibration_ = self._calibrate(*(np.concatenate(part) for part in calib))
+        self.end_bias_ = 0.0
+        self.end_bias_ = self._fit_end_bias(held)
         return self
 
-    def _bigram_tables(self, ids, offsets, y, E):
-        """T_y[w]: mean output code E[next] after w in label y, shrunk to the pooled mean."""
+    def _fit_end_bias(self, held):
+        """Log-odds added to ``</s>`` after a sentence mark, by Newton's method on the held-out sentence ends.
+
+        The calibration sees few review ends; this one parameter makes the
+        model's end probability after ``.``, ``!``, ``?`` match the held-out
+        reviews in likelihood: with :math:`p_i` the model's :math:`P(</s>)`
+        at held-out position :math:`i` after a mark and :math:`e_i` whether the
+        review ended there, :math:`\\delta` maximises
+        :math:`\\sum_i e_i \\log q_i + (1 - e_i) \\log(1 - q_i)`,
+        :math:`q_i = p_i e^\\delta / (1 - p_i + p_i e^\\delta)` (concave).
+        """
+        p, ended = [], []
+        for Z, tgt, prev, before, lab in self._training_blocks(*held):
+            at = np.flatnonzero(self._marks()[prev])
+            for a in range(0, at.shape[0], SCORE_ROWS):
+                q = at[a:a + SCORE_ROWS]
+                L = self._logits(Z[q], prev[q], before[q], lab[q]).astype(np.float64)
+                L -= L.max(axis=1, keepdims=True)
+                P = np.exp(L)
+                p.append(P[:, EOS_ID] / P.sum(axis=1))
+                ended.append(tgt[q] == EOS_ID)
+        if not p or not np.concatenate(ended).any():
+            return 0.0
+        p, ended = np.clip(np.concatenate(p), 1e-12, 1 - 1e-12), np.concatenate(ended)
+        delta = 0.0
+        for _ in range(50):
+            q = p * np.exp(delta) / (1 - p + p * np.exp(delta))
+            grad, curv = np.sum(ended - q), np.sum(q * (1 - q))
+            step = grad / max(curv, 1e-12)
+            delta = float(np.clip(delta + step, -10.0, 10.0))
+            if abs(step) < 1e-8:
+                break
+        return delta
+
+    def _marks(self):
+        return np.isin(self.vocabulary_, SENTENCE_END)
+
+    def _fit_counts(self, ids, offsets, y, rng):
+        """The count model (label bigram under a class trigram, see ``_composer_ngram``) and the shortlists."""
+        n_words, n_classes = self.vocabulary_.shape[0], self.classes_.shape[0]
+        self._log_low_cache = None
+        n_cells = check_int(self.word_cells, "word_cells", low=1)
+        level = int(np.ceil(np.log2(n_cells))) if n_cells > 1 else 0
+        words = self._table_[:-1]
+        part = VoronoiPartition(max_level=level, min_samples=1, random_state=rng.randint(2**31 - 1)).fit(words)
+        cells = np.asarray(part.labels_, dtype=np.int64)
+        cells[[UNK_ID, BOS_ID, EOS_ID]] = cells.max() + 1 + np.arange(3)  # the markers are cells of their own
+        self.word_cells_ = cells
+        bigram, self.bigram_discount_ = _ng.fit_bigram(ids, offsets, y, n_words, n_classes)
+        (self.bigram_indptr_, self.bigram_indices_, self.bigram_alpha_, self.bigram_gamma_,
+         self.bigram_low_) = bigram
+        trigram, self.trigram_discount_ = _ng.fit_trigram(ids, offsets, cells, n_words)
+        (self.trigram_contexts_, self.trigram_indptr_, self.trigram_indices_, self.trigram_alpha_,
+         self.trigram_gamma_) = trigram
+        n_cand = check_int(self.n_candidates, "n_candidates", low=1)
+        self.bigram_list_ptr_, keep = _ng.shortlist(self.bigram_indptr_, self.bigram_alpha_, n_cand)
+        self.bigram_list_words_ = self.bigram_indices_[keep]
+        self.trigram_list_ptr_, keep = _ng.shortlist(self.trigram_indptr_, self.trigram_alpha_, n_cand)
+        self.trigram_list_words_ = self.trigram_indices_[keep]
+        n_common = min(max(1, n_cand // 2), n_words)
+        self.common_words_ = np.argsort(-self.bigram_low_, axis=1, kind="stable")[:, :n_common].astype(np.int64)
+
+    def _lists(self):
+        return (self.trigram_list_ptr_, self.trigram_list_words_, self.bigram_list_ptr_, self.bigram_list_words_,
+                self.common_words_)
+
+    def _count_tables(self, E):
+        """T[y, v] = sum_w P_2(w | v, y) E[w] (the label bigram in the output space) and the class-trigram matrix."""
         import scipy.sparse as sp
 
-        n_words = self.vocabulary_.shape[0]
-        review = np.repeat(np.arange(offsets.shape[0] - 1), np.diff(offsets))
-        pos = np.flatnonzero(np.arange(ids.shape[0]) - offsets[review] >= 1)
-        prev, nxt, lab = ids[pos - 1], ids[pos], y[review[pos]]
-        kappa = BIGRAM_PRIOR
+        n_words, n_classes = self.vocabulary_.shape[0], self.classes_.shape[0]
+        A = sp.csr_matrix((self.bigram_alpha_, self.bigram_indices_, self.bigram_indptr_),
+                          shape=(n_classes * n_words, n_words))
+        T = np.asarray(A @ E).reshape(n_classes, n_words, E.shape[1])
+        T += self.bigram_gamma_[:, :, None] * (self.bigram_low_ @ E)[:, None, :]
+        A3 = sp.csr_matrix((self.trigram_alpha_, self.trigram_indices_, self.trigram_indptr_),
+                           shape=(self.trigram_contexts_.shape[0], n_words))
+        return T.astype(np.float32), A3
 
-        def table(rows):
-            C = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.float32), (prev[rows], nxt[rows])),
-                              shape=(n_words, n_words))
-            return np.asarray(C @ E), np.asarray(C.sum(axis=1)).ravel()
-
-        sums, counts = table(np.arange(pos.shape[0]))
-        pooled = sums / (counts + kappa)[:, None]
-        out = np.empty((self.classes_.shape[0], n_words, E.shape[1]), dtype=np.float32)
-        for k in range(self.classes_.shape[0]):
-            sums_k, counts_k = table(np.flatnonzero(lab == k))
-            out[k] = (sums_k + kappa * pooled) / (counts_k + kappa)[:, None]
-        return out
-
-    def _calibrate(self, Z, prev, labels, targets):
+    def _calibrate(self, Z, targets, prev, before, labels):
         """Newton's method for (a, b, c) per offset; keep the best log-likelihood."""
-        S = self._scores(Z, prev, labels)
-        prior = self.log_unigram_
+        R = np.ascontiguousarray(self._residual(Z) @ self.output_basis_.T, dtype=np.float32)
+        prior = np.broadcast_to(self.log_unigram_, R.shape)
         best = None
-        rows = np.arange(S.shape[0])
+        rows = np.arange(R.shape[0])
         for eps in CALIBRATION_OFFSETS:
-            F = [S, np.broadcast_to(prior, S.shape), np.log(np.maximum(S, 0) + np.float32(eps))]
-            theta = np.array([0.0, 1.0, 0.0])
+            LP = self._logits(Z, prev, before, labels, coef=(0.0, 0.0, 1.0, eps))
+            F = [R, prior, LP]
+            theta = np.array([1.0, 0.0, 1.0])
             ll = -np.inf
-            for _ in range(12):
-                logits = np.float32(theta[0]) * S + np.float32(theta[1]) * F[1] + np.float32(theta[2]) * F[2]
+            last = np.zeros(3)
+            for _ in range(15):
+                logits = np.float32(theta[0]) * R + np.float32(theta[1]) * prior + np.float32(theta[2]) * LP
                 logits -= logits.max(axis=1, keepdims=True)
                 P = np.exp(logits)
                 norm = P.sum(axis=1, keepdims=True)
                 new_ll = float(np.mean(logits[rows, targets] - np.log(norm[:, 0])))
+                if new_ll < ll - 1e-9:  # overshoot: back off
+                    theta = theta - 0.5 * last
+                    last = 0.5 * last
+                    continue
                 P /= norm
                 PF = [P * f for f in F]
                 mean = np.stack([pf.sum(axis=1, dtype=np.float64) for pf in PF], axis=1)
@@ -459,20 +639,16 @@ class ReviewComposer(BaseEstimator):
                 second = np.empty((3, 3))
                 for i in range(3):
                     for j in range(i, 3):
-                        second[i, j] = second[j, i] = np.vdot(PF[i], F[j]) / S.shape[0]
+                        second[i, j] = second[j, i] = np.vdot(PF[i], F[j]) / R.shape[0]
                 del PF
-                H = second - mean.T @ mean / S.shape[0]
+                H = second - mean.T @ mean / R.shape[0]
                 step = np.linalg.solve(H + 1e-9 * np.eye(3), grad)
-                if new_ll < ll - 1e-9:  # overshoot: back off
-                    theta = theta - 0.5 * last
-                    last = 0.5 * last
-                    continue
                 ll = new_ll
                 theta = theta + step
                 last = step
                 if np.abs(step).max() < 1e-4:
                     break
-            logits = sum(t * f for t, f in zip(theta, F))
+            logits = np.float32(theta[0]) * R + np.float32(theta[1]) * prior + np.float32(theta[2]) * LP
             logits -= logits.max(axis=1, keepdims=True)
             final = float(np.mean(logits[rows, targets] - np.log(np.exp(logits).sum(axis=1))))
             if best is None or final > best[0]:
@@ -490,12 +666,13 @@ class ReviewComposer(BaseEstimator):
 
     def _token_log_probs(self, ids, offsets, y):
         out = []
-        coef = np.ascontiguousarray(self.calibration_, dtype=np.float64)
-        for Z, tgt, prev, lab in self._training_blocks(ids, offsets, y):
-            S = np.ascontiguousarray(self._scores(Z, prev, lab), dtype=np.float32)
-            lp = np.empty(tgt.shape[0])
-            _k.token_log_probs(S, self.log_unigram_, coef, tgt.astype(np.int64), lp)
-            out.append(lp)
+        for Z, tgt, prev, before, lab in self._training_blocks(ids, offsets, y):
+            for a in range(0, Z.shape[0], SCORE_ROWS):
+                part = slice(a, a + SCORE_ROWS)
+                L = self._logits(Z[part], prev[part], before[part], lab[part])
+                lp = np.empty(L.shape[0])
+                _k.log_softmax_at(L, tgt[part].astype(np.int64), lp)
+                out.append(lp)
         return np.concatenate(out) if out else np.zeros(0)
 
     def log_likelihood(self, texts, labels, *, per_token=False):
@@ -566,25 +743,45 @@ class ReviewComposer(BaseEstimator):
         pad = self.vocabulary_.shape[0]
         coef = np.ascontiguousarray(self.calibration_, dtype=np.float64)
         guidance = _check_number(self.guidance, "guidance", low=0, low_open=False)
-        others = [j for j in range(self.classes_.shape[0]) if j != k]
+        others = np.array([j for j in range(self.classes_.shape[0]) if j != k] if guidance > 0 else [],
+                          dtype=np.int64)
         if not hasattr(self, "_table_"):
             self._table_ = np.vstack([self.word_vectors_.vectors, np.zeros((1, self.word_vectors_.vector_size),
                                                                              dtype=np.float32)])
+        generable = generable_mask(self.vocabulary_)
+        counts, lists = self._counts(), self._lists()
+        r = self.cell_maps_.shape[2]
 
-        def step(history, t):
+        def draw(history, t, ptr, banned, allow_end, u):
             m = history.shape[0]
             windows = np.full((m, context), pad, dtype=np.int64)
             width = min(context, history.shape[1])
             windows[:, context - width:] = history[:, -width:]
-            S = self._scores(self._features(windows, np.full(m, t + 1), np.full(m, k)), history[:, -1],
-                             np.full(m, k))
-            if guidance > 0 and others:
-                rest = sum(self._scores(self._features(windows, np.full(m, t + 1), np.full(m, j)), history[:, -1],
-                                        np.full(m, j)) for j in others) / len(others)
-                S += np.float32(guidance) * (S - rest)
-            return S, coef, self.log_unigram_
+            position = np.full(m, t + 1)
+            Z = self._features(windows, position, np.full(m, k))
+            H = self._residual(Z)
+            Hg = np.empty((others.shape[0], m, r), dtype=np.float32)
+            for q, j in enumerate(others):
+                self._set_label(Z, j)
+                Hg[q] = self._residual(Z)
+            prev = history[:, -1].astype(np.int64)
+            before = history[:, -2].astype(np.int64) if history.shape[1] > 1 else np.full(m, BOS_ID, np.int64)
+            out = np.empty(m, dtype=np.int64)
+            _k.sample_candidates(H, Hg, k, others, prev, self._rows(before, prev), self.output_basis_, *counts, lists,
+                                 self.log_unigram_, coef, guidance, generable, ptr, banned, allow_end, EOS_ID,
+                                 self.end_bias_, temperature, top_p, u, out)
+            return out
 
-        return generate_ids(step, n, self.vocabulary_, max_tokens, temperature, top_p, random_state)
+        return generate_ids(draw, n, self.vocabulary_, max_tokens, random_state)
+
+
+def _reviews(ids, offsets, y, rows):
+    """(ids, offsets, labels) of the reviews ``rows`` (sorted)."""
+    lengths = offsets[rows + 1] - offsets[rows]
+    sub = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=sub[1:])
+    take = np.repeat(offsets[rows] - sub[:-1], lengths) + np.arange(sub[-1])
+    return ids[take], sub, y[rows]
 
 
 def eye_(n):

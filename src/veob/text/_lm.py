@@ -127,30 +127,26 @@ def check_generate_args(n, max_tokens, temperature, top_p):
     return n, max_tokens, float(temperature), float(top_p)
 
 
-def generate_ids(step, n, vocabulary, max_tokens, temperature, top_p, random_state):
+def generate_ids(draw, n, vocabulary, max_tokens, random_state):
     """The shared sampling loop.
 
-    ``step(history, t)`` gets the (n_active, t + 1) token ids so far (column
-    0 is ``<s>``) and returns ``(scores, coef)``: scores of shape
-    (n_active, n_words) turned into logits by the kernel (see
-    :func:`veob.text._composer_kernels.sample_rows`). Returns a list of
+    ``draw(history, t, ptr, banned, allow_end, u)`` gets the
+    (n_active, t + 1) token ids so far (column 0 is ``<s>``), the words
+    banned in each row (``banned[ptr[i]:ptr[i + 1]]``: a 4-gram already in
+    the review, or a sentence mark right after one), whether ``</s>`` is
+    allowed (only after ``.``, ``!`` or ``?``) and one uniform number per
+    row, and returns the next word of each row. Returns a list of
     (token id list, ended) pairs.
     """
-    from ._composer_kernels import sample_rows
-
     rng = check_random_state(random_state)
-    n_words = vocabulary.shape[0]
     hist = np.full((n, max_tokens + 1), BOS_ID, dtype=np.int32)
     active = np.arange(n)
     lengths = np.full(n, max_tokens, dtype=np.int64)
     ended = np.zeros(n, dtype=bool)
     seen = [dict() for _ in range(n)]  # (w1, w2, w3) -> words that followed it
-    generable = np.ones(n_words, dtype=np.bool_)
-    generable[[UNK_ID, BOS_ID]] = False
     end_marks = np.isin(vocabulary, SENTENCE_END)
     mark_ids = np.flatnonzero(end_marks).tolist()
     for t in range(max_tokens):
-        scores, coef, log_prior = step(hist[active, :t + 1], t)
         ptr = [0]
         banned = []
         after_mark = end_marks[hist[active, t]] if t > 0 else np.zeros(active.shape[0], dtype=np.bool_)
@@ -161,12 +157,9 @@ def generate_ids(step, n, vocabulary, max_tokens, temperature, top_p, random_sta
             if mark:  # runs of sentence marks were collapsed in training: no ". ." either
                 banned.extend(mark_ids)
             ptr.append(len(banned))
-        allow_end = after_mark
-        out = np.empty(active.shape[0], dtype=np.int64)
-        sample_rows(np.ascontiguousarray(scores, dtype=np.float32), np.ascontiguousarray(log_prior, np.float32),
-                    np.asarray(coef, np.float64), generable, np.asarray(ptr, dtype=np.int64), np.asarray(banned, dtype=np.int64),
-                    np.ascontiguousarray(allow_end, dtype=np.bool_), EOS_ID, temperature, top_p,
-                    rng.random_sample(active.shape[0]), out)
+        out = np.asarray(draw(hist[active, :t + 1], t, np.asarray(ptr, dtype=np.int64),
+                              np.asarray(banned, dtype=np.int64), np.ascontiguousarray(after_mark, dtype=np.bool_),
+                              rng.random_sample(active.shape[0])), dtype=np.int64)
         if t >= BLOCK_ORDER - 1:  # the n-gram (last BLOCK_ORDER - 1 words, new word) is now used
             for row, key, w in zip(active.tolist(), keys, out.tolist()):
                 if w != EOS_ID:
@@ -179,6 +172,13 @@ def generate_ids(step, n, vocabulary, max_tokens, temperature, top_p, random_sta
         if active.size == 0:
             break
     return [(hist[i, 1:lengths[i] + 1].tolist(), bool(ended[i])) for i in range(n)]
+
+
+def generable_mask(vocabulary):
+    """Words a generator may write: all but ``<unk>`` and ``<s>``."""
+    generable = np.ones(vocabulary.shape[0], dtype=np.bool_)
+    generable[[UNK_ID, BOS_ID]] = False
+    return generable
 
 
 def ids_to_text(ids, vocabulary):
@@ -432,6 +432,42 @@ class KneserNeyLM:
             self.tables_.append([list(level) for level in tables.levels])
         return self
 
+    def _bigram_csr(self):
+        """An order-2 model as arrays: ``P(w | v, y) = alpha[y n + v, w] + gamma[y, v] * low[y, w]``.
+
+        Returns ``(indptr, indices, alpha, gamma, low)``: a CSR matrix of
+        ``n_classes * n_words`` rows (label-major, columns sorted within a row)
+        holding the discounted bigram terms, the back-off weight of every
+        context (1 for a context never seen, whose whole mass goes to the
+        lower order) and the lower-order (continuation unigram) distribution.
+        """
+        order, discounts = self._discounts()
+        if order != 2:
+            raise ValueError(f"_bigram_csr needs order=2; this model has order={order}")
+        n_words, n_classes = self.vocabulary_.shape[0], self.classes_.shape[0]
+        low = np.zeros((n_classes, n_words))
+        gamma = np.ones((n_classes, n_words))
+        rows, cols, vals = [], [], []
+        mask = (1 << _BITS) - 1
+        d1, d = discounts
+        for k in range(n_classes):
+            (ukeys, ucounts, _, utotal, _, _), (keys, counts, ctx_keys, ctx_total, follow_keys, follow_types) = \
+                self.tables_[k]
+            low[k] = d1 * ukeys.shape[0] / n_words
+            low[k, ukeys] += np.maximum(ucounts - d1, 0.0)
+            low[k] /= max(utotal[0], 1.0)
+            ctx = keys >> _BITS
+            tot = _lookup(ctx_keys, ctx_total, ctx)
+            rows.append(k * n_words + ctx)
+            cols.append(keys & mask)
+            vals.append(np.maximum(counts - d, 0.0) / tot)
+            gamma[k, ctx_keys] = d * _lookup(follow_keys, follow_types, ctx_keys) / ctx_total
+        rows, cols, vals = (np.concatenate(a) for a in (rows, cols, vals))
+        indptr = np.zeros(n_classes * n_words + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_classes * n_words), out=indptr[1:])
+        return indptr, cols.astype(np.int32), vals.astype(np.float32), gamma.astype(np.float32), \
+            low.astype(np.float32)
+
     def _tables(self, k):
         t = _KNTables.__new__(_KNTables)
         t.order = len(self.tables_[k])
@@ -513,13 +549,21 @@ class KneserNeyLM:
         n_words = self.vocabulary_.shape[0]
         log_prior = np.zeros(n_words, dtype=np.float32)
 
-        def step(history, t):
+        generable = generable_mask(self.vocabulary_)
+        coef = np.array([0.0, 0.0, 1.0, 0.0])
+
+        def draw(history, t, ptr, banned, allow_end, u):
+            from ._composer_kernels import sample_rows
+
             ctx = np.full((history.shape[0], order - 1), BOS_ID, dtype=np.int64)
             width = min(order - 1, history.shape[1])
             if width:
                 ctx[:, order - 1 - width:] = history[:, -width:]
             scores = np.stack([tables.distribution(tuple(c), n_words, discounts, 1.0 / n_words) for c in ctx])
-            return scores.astype(np.float32), (0.0, 0.0, 1.0, 0.0), log_prior
+            out = np.empty(history.shape[0], dtype=np.int64)
+            sample_rows(scores.astype(np.float32), log_prior, coef, generable, ptr, banned, allow_end, EOS_ID,
+                        temperature, top_p, u, out)
+            return out
 
-        out = generate_ids(step, n, self.vocabulary_, max_tokens, temperature, top_p, random_state)
+        out = generate_ids(draw, n, self.vocabulary_, max_tokens, random_state)
         return [ids_to_text(ids, self.vocabulary_) for ids, _ in out]
