@@ -356,3 +356,87 @@ def test_paper_pipeline_mnist_slice(data_root):
     # exact search (every cell) gives 91.7 % / 98.9 % on this slice, one cell 90.6 % / 98.5 %
     assert result["test_top1"] > 0.89
     assert result["test_top3"] > 0.98
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_syrk_update_is_in_place_on_the_upper_triangle(dtype):
+    from veob.models._least_squares import _syrk_update
+
+    rng = np.random.default_rng(0)
+    F1, F2 = rng.normal(size=(50, 7)).astype(dtype), rng.normal(size=(9, 7)).astype(dtype)
+    G = np.zeros((7, 7), dtype=dtype, order="F")
+    address = G.__array_interface__["data"][0]
+    _syrk_update(G, F1)
+    _syrk_update(G, F2)
+    assert G.__array_interface__["data"][0] == address  # no copy of the Gram buffer
+    expected = F1.T.astype(np.float64) @ F1 + F2.T.astype(np.float64) @ F2
+    np.testing.assert_allclose(np.triu(G), np.triu(expected), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shift", ["zero", "mean", "far"])
+def test_ridge_moments_equal_sklearn_ridge_for_any_shift_and_blocks(shift):
+    """Moments about any shift, added in blocks of any size, give the centred ridge exactly."""
+    from sklearn.linear_model import Ridge
+
+    from veob.models._least_squares import RidgeMoments
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 12)) * np.geomspace(5, 0.1, 12) + 3.0
+    Y = np.eye(3)[rng.integers(0, 3, 300)]
+    c = {"zero": np.zeros(12), "mean": X.mean(axis=0), "far": X.mean(axis=0) + 50.0}[shift]
+    moments = RidgeMoments(c, 3)
+    for lo, hi in ((0, 7), (7, 7), (7, 180), (180, 300)):
+        moments.add(X[lo:hi], Y[lo:hi])
+    coef, intercept = moments.solve(2.0)
+    ridge = Ridge(alpha=2.0).fit(X, Y)
+    np.testing.assert_allclose(coef.T, ridge.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(intercept, ridge.intercept_, rtol=1e-8, atol=1e-10)
+
+
+def test_ridge_moments_singular_system_gives_the_minimum_norm_solution():
+    """alpha=0 and a constant column: Cholesky fails on the exact zero pivot, the pseudo-inverse answers."""
+    from veob.models._least_squares import RidgeMoments
+
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.normal(size=(40, 3)), np.ones(40)])  # centred, the last column is exactly 0
+    Y = np.eye(2)[rng.integers(0, 2, 40)]
+    moments = RidgeMoments(np.zeros(4), 2)
+    moments.add(X, Y)
+    coef, intercept = moments.solve(0.0)
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    np.testing.assert_allclose(coef, np.linalg.pinv(Xc) @ Yc, atol=1e-10)
+    assert np.all(coef[3] == 0)
+    np.testing.assert_allclose(intercept, Y.mean(axis=0) - X.mean(axis=0) @ coef, atol=1e-12)
+
+
+def test_least_squares_rbf_fit_never_forms_the_feature_matrix(monkeypatch):
+    """The primal rbf fit and predict stream the Nystroem features in row blocks.
+
+    Blocks of 2^16 values make the feature matrix (20,000 x 256 float32,
+    20 MB) 80 blocks long; the peak must stay well below it.
+    """
+    import tracemalloc
+
+    from threadpoolctl import threadpool_limits
+
+    from veob.models import _least_squares, _nystroem
+
+    monkeypatch.setattr(_least_squares, "_BLOCK_VALUES", 1 << 16)
+    monkeypatch.setattr(_nystroem, "_BATCH_VALUES", 1 << 16)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 8)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    clf = LeastSquaresClassifier(n_components=256, random_state=0)
+    tracemalloc.start()
+    with threadpool_limits(1):  # 80 small products: threads only add waiting on a shared machine
+        clf.fit(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    feature_matrix = X.shape[0] * clf.nystroem_map_.shape[1] * 4
+    assert peak < 0.25 * feature_matrix, (peak, feature_matrix)  # the calibration tenth is kept
+    tracemalloc.start()
+    scores = clf.decision_function(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.1 * feature_matrix + scores.nbytes, (peak, feature_matrix)
+    assert np.mean((scores > 0) == y) > 0.9
