@@ -41,6 +41,9 @@ TARGETS = {
                             lambda e, m: e.get("test_top1", 0) >= e.get("target_top1", 1)
                             and e.get("steps", {}).get("total", 1e9) <= e.get("target_seconds", 600)
                             and e.get("peak_rss_gb", 1e9) <= 4),
+    "test_paper_ranking": (">= 1x brute force (exact: the same ranking)",
+                           lambda e, m: e.get("ratio", 0) >= 1
+                           and (e.get("search") != "exact" or e.get("same_ranking", 0) == 1)),
     "test_mnist_exact_vs_brute": (">= 2x brute force, identical neighbours",
                                   lambda e, m: e.get("ratio", 0) >= 2 and e.get("equal_to_exact_brute", 0) == 1),
     "test_mnist_smallest_n_probe_for_recall_95": (">= 5x brute force at recall@10 >= 0.95",
@@ -117,7 +120,8 @@ def render(benchmarks, machine, when):
             verdict = "yes" if e["ratio"] > 1 else "**no**"
         notes = []
         for key in ("shape", "k", "nnz", "rel_error", "peer_rel_error", "fbpca_ratio", "fbpca_rel_error",
-                    "recall_at_1", "recall_at_10", "miss_rate_at_1", "miss_rate_at_10", "accuracy", "top1", "top3",
+                    "recall_at_1", "recall_at_10", "miss_rate_at_1", "miss_rate_at_10", "same_ranking", "accuracy",
+                    "top1", "top3",
                     "test_top1", "test_top3", "slowdown", "error", "s50", "svd_seconds", "error_seconds",
                     "reingest_seconds", "worker_peak_rss_gb", "quick"):
             if key in e and e[key] not in (None, False):
