@@ -41,8 +41,8 @@ def _svd_and_certificate(X):
     U, s, Vt = veob.svd(X, 50, solver="dask")
     svd_seconds = time.perf_counter() - start
     error = veob.svd_error(X, U, s, Vt, n_iter=4, random_state=0)
-    return dict(svd_seconds=svd_seconds, error_seconds=time.perf_counter() - start - svd_seconds, error=error,
-                s50=float(s[-1]), s1=float(s[0]))
+    return {"svd_seconds": svd_seconds, "error_seconds": time.perf_counter() - start - svd_seconds,
+            "error": error, "s50": float(s[-1]), "s1": float(s[0])}
 
 
 def test_out_of_core_10m_x_300(run, benchmark, quick, tmp_path_factory):
@@ -103,7 +103,7 @@ def _cluster_setup(address, shape_name, quick):
 
 def _cluster_svd(client, arr, k):
     """The timed body: veob.svd on the cluster; returns when U is computed (held on the workers)."""
-    U, s, Vt = veob.svd(arr, k, solver="dask")
+    U, s, _ = veob.svd(arr, k, solver="dask")
     return s, type(U).__module__.split(".")[0], client
 
 

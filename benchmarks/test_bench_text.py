@@ -195,6 +195,6 @@ def test_sentences_default(run, benchmark, corpus, quick):
     """PPMI-300 word vectors -> SIF weights, low-pass DCT (2 blocks) -> SVD 400 after the first."""
     k = 300 if not quick else 50
     wv = ContextEmbedder(weighting="ppmi", n_components=k, random_state=0).fit(corpus).word_vectors_
-    shape, n_features = run(SentenceEmbedder(wv).fit, corpus, summary=_sentence_summary, rounds=3)
+    _, n_features = run(SentenceEmbedder(wv).fit, corpus, summary=_sentence_summary, rounds=3)
     benchmark.extra_info.update(n_sentences=corpus.n_sentences, n_features=n_features)
     record_m1(benchmark, "sentences", target_speedup=76.8 / 10.0)

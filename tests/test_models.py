@@ -15,7 +15,6 @@ from veob.models import (
     evaluate_patch_pipeline,
     top_k_accuracy,
 )
-from veob.models import _kernels
 from veob.models._calibration import fit_temperature, softmax
 from veob.models._reference import best_match_scan_reference
 

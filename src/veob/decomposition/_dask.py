@@ -229,11 +229,10 @@ def _finish(A, blocks, V, k, transposed, keep_dask=False):
     where the blocks live (see :func:`_finish_dask`); otherwise Y is gathered
     into one NumPy array.
     """
-    if keep_dask and not isinstance(A, _SparseShape):
-        if not transposed:
-            found = _finish_dask(A, V, k)
-            if found is not None:
-                return found
+    if keep_dask and not isinstance(A, _SparseShape) and not transposed:
+        found = _finish_dask(A, V, k)
+        if found is not None:
+            return found
     if isinstance(A, _SparseShape):
         import dask
 

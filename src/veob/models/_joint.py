@@ -5,10 +5,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numba import parallel_chunksize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from numba import parallel_chunksize
 from threadpoolctl import threadpool_limits
 
 from .._threads import thread_limits
@@ -305,8 +305,9 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     def _index_segments(self, X, segment, counts, n_classes):
         """Rows sorted by (cell, class) segment, with what the segment search needs.
 
-        Stores the rows, their original numbers and squared norms (float64), the segments' centroids and radii (float64, input space)
-        and the non-empty segments grouped by class.
+        Stores the rows, their original numbers and squared norms (float64),
+        the segments' centroids and radii (float64, input space) and the
+        non-empty segments grouped by class.
         """
         n, d = X.shape
         n_segments = counts.shape[0]

@@ -13,8 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import check_int, check_random_state
 from ..datasets._base import gc_paused
 from ..datasets._dictionary import DictionaryEntry
-from ._evaluation import entry_fields
 from ..decomposition import svd_error
+from ._evaluation import entry_fields
 from ._linalg import truncated_svd
 from ._orthography import OrthographyEmbedder
 from ._word_vectors import WordVectors
@@ -106,7 +106,7 @@ def _component_svd(R, O, col_words, k, solver, n_iter, random_state, sketch=Fals
     """
     import scipy.sparse.csgraph as csgraph
 
-    n_rows, n_rel = R.shape
+    n_rows = R.shape[0]
     n_words = max(int(col_words.max()) + 1 if col_words.size else 0, n_rows)
     row_of = np.repeat(np.arange(n_rows), np.diff(R.indptr))
     graph = sp.csr_matrix((np.ones(R.nnz, dtype=np.int8), (row_of, col_words[R.indices])), shape=(n_words, n_words))
@@ -123,7 +123,7 @@ def _component_svd(R, O, col_words, k, solver, n_iter, random_state, sketch=Fals
         rows = np.flatnonzero(bound[row_label] >= tau)
         if rows.shape[0] <= k + 1 or rows.shape[0] == n_rows:
             rows = np.arange(n_rows)
-        R_rows, cols_rel = _used_columns(R[rows])
+        R_rows = _used_columns(R[rows])[0]
         X = R_rows if O is None else sp.hstack([sp.csr_matrix(O[rows]), R_rows], format="csr")
         kk = min(k, min(X.shape) - 1)
         U, s, Vt = truncated_svd(X, kk, solver=solver, n_iter=n_iter, random_state=random_state)
