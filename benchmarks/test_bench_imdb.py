@@ -78,19 +78,26 @@ def test_sentiment_fit_predict_vs_nb_logistic(run, benchmark, imdb, quick):
               f"accuracy {benchmark.extra_info['peer_accuracy']:.4f})")
 
 
+def _veob_counts(texts):
+    from veob.baselines._ngrams import NGramCounter, token_hashes
+
+    tokens, offsets = token_hashes(texts)
+    return NGramCounter((1, 2)).fit_transform(tokens, offsets)
+
+
+def _matrix_summary(X):
+    """The count matrix's shape and non-zeros (the matrix stays in the child)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(shape=X.shape, nnz=X.nnz)
+
+
 def test_ngram_counting_vs_countvectorizer(run, benchmark, imdb, quick):
     """Binary uni+bigram count matrix of the training reviews: veob's hashing kernels vs CountVectorizer."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from veob.baselines._ngrams import NGramCounter, token_hashes
-
     texts = imdb["train"][0]
-
-    def veob_counts():
-        tokens, offsets = token_hashes(texts)
-        return NGramCounter((1, 2)).fit_transform(tokens, offsets)
-
-    X = run(veob_counts)
+    X = run(_veob_counts, texts, summary=_matrix_summary)
     peer, Xp = time_peer(lambda: CountVectorizer(ngram_range=(1, 2)).fit_transform(texts), rounds=1)
     benchmark.extra_info.update(n_texts=len(texts), n_features=X.shape[1], peer_n_features=Xp.shape[1],
                                 nnz=int(X.nnz))

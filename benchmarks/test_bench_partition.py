@@ -84,6 +84,19 @@ def _brute_truth(P, Q, k):
     return dist, ind
 
 
+def _fit_partition(X, params):
+    return VoronoiPartition(**params).fit(X)
+
+
+def _n_cells(partition):
+    return partition.n_cells_
+
+
+def _planted_setup(n, d, params):
+    """Setup in the child: the planted matrix (regenerated from its seed, not pickled)."""
+    return (planted_dense(n, d, decay=0.5, seed=1), params), {}
+
+
 def _recall(found, truth, k):
     return float(np.mean([len(set(a[:k]) & set(b[:k])) for a, b in zip(found, truth)]) / k)
 
@@ -112,12 +125,12 @@ def test_build_vs_bisecting_kmeans(run, benchmark, quick):
         peer, _ = time_peer(lambda: BisectingKMeans(vp.n_cells_, random_state=0).fit(X), rounds=1)
         table.append({"n": n, "n_cells": vp.n_cells_, "veob_s": own, "bisecting_kmeans_s": peer,
                       "ratio": peer / own})
-    vp = run(lambda: VoronoiPartition(**params).fit(X_all), rounds=3)
+    n_cells = run(_fit_partition, sizes[-1], d, params, setup=_planted_setup, summary=_n_cells, rounds=3)
     own = benchmark.stats.stats.median
-    peer, _ = time_peer(lambda: BisectingKMeans(vp.n_cells_, random_state=0).fit(X_all), rounds=1)
-    table.append({"n": sizes[-1], "n_cells": vp.n_cells_, "veob_s": own, "bisecting_kmeans_s": peer,
+    peer, _ = time_peer(lambda: BisectingKMeans(n_cells, random_state=0).fit(X_all), rounds=1)
+    table.append({"n": sizes[-1], "n_cells": n_cells, "veob_s": own, "bisecting_kmeans_s": peer,
                   "ratio": peer / own})
-    record_ratio(benchmark, f"sklearn.cluster.BisectingKMeans(n_clusters={vp.n_cells_})", peer)
+    record_ratio(benchmark, f"sklearn.cluster.BisectingKMeans(n_clusters={n_cells})", peer)
     n = np.array([row["n"] for row in table], dtype=float)
     t = np.array([row["veob_s"] for row in table])
     # t ~ c0 + a n log2 n (least squares): with max_level fixed, each level is
@@ -190,7 +203,7 @@ def test_mnist_probe(run, benchmark, mnist30, mnist_truth, quick, n_probe):
     )
 
 
-def test_mnist_smallest_n_probe_for_recall_95(benchmark, mnist30, mnist_truth, quick):
+def test_mnist_smallest_n_probe_for_recall_95(run, benchmark, mnist30, mnist_truth, quick):
     """The smallest n_probe with recall@10 >= 0.95 runs >= 5x faster than brute force."""
     from sklearn.neighbors import NearestNeighbors
 
@@ -205,9 +218,7 @@ def test_mnist_smallest_n_probe_for_recall_95(benchmark, mnist30, mnist_truth, q
         if recall >= 0.95:
             chosen = n_probe
             break
-    rounds = 1 if quick else 5
-    benchmark.pedantic(index.kneighbors, args=(Q, K), rounds=rounds, iterations=1,
-                       warmup_rounds=0 if quick else 1)
+    run(index.kneighbors, Q, K, rounds=5)
     nn = NearestNeighbors(n_neighbors=K, algorithm="brute").fit(P)
     peer, _ = time_peer(nn.kneighbors, Q, rounds=1 if quick else 5)
     ratio = record_ratio(benchmark, "sklearn NearestNeighbors(algorithm='brute')", peer)
@@ -217,48 +228,50 @@ def test_mnist_smallest_n_probe_for_recall_95(benchmark, mnist30, mnist_truth, q
         print(f"\nn_probe={chosen} recall@10={recall:.4f} ratio vs brute {ratio:.2f}")
 
 
-def test_mnist_chroma_hnsw(benchmark, mnist30, mnist_truth, quick):
-    """The same vectors in a Chroma HNSW collection (l2): recall@1 / @10 and queries/s."""
-    chromadb = pytest.importorskip("chromadb")
+def _chroma_setup(P, Q):
+    """Setup in the child: an ephemeral Chroma HNSW (l2) collection of P; the queries as lists."""
+    import chromadb
     from chromadb.config import Settings
 
-    P, Q, source = mnist30
-    _, truth_i = mnist_truth
     client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
-    name = f"bench-mnist30-{int(time.time() * 1000)}"
-    collection = client.create_collection(name, embedding_function=None, metadata={"hnsw:space": "l2"})
+    collection = client.create_collection(f"bench-mnist30-{int(time.time() * 1000)}", embedding_function=None,
+                                          metadata={"hnsw:space": "l2"})
     batch = client.get_max_batch_size()
     start = time.perf_counter()
     for lo in range(0, len(P), batch):
         hi = min(len(P), lo + batch)
         collection.add(ids=[str(i) for i in range(lo, hi)], embeddings=P[lo:hi].tolist())
-    build = time.perf_counter() - start
-    queries = Q.tolist()
+    return (collection, Q.tolist(), time.perf_counter() - start), {}
 
-    def query():
-        out = []
-        for lo in range(0, len(queries), 1000):
-            res = collection.query(query_embeddings=queries[lo:lo + 1000], n_results=K, include=[])
-            out.extend([[int(i) for i in ids] for ids in res["ids"]])
-        return np.array(out)
 
-    ind = benchmark.pedantic(query, rounds=1 if quick else 3, iterations=1)
+def _chroma_query(collection, queries, build_s):
+    out = []
+    for lo in range(0, len(queries), 1000):
+        res = collection.query(query_embeddings=queries[lo:lo + 1000], n_results=K, include=[])
+        out.extend([[int(i) for i in ids] for ids in res["ids"]])
+    return np.array(out), build_s
+
+
+def test_mnist_chroma_hnsw(run, benchmark, mnist30, mnist_truth, quick):
+    """The same vectors in a Chroma HNSW collection (l2): recall@1 / @10 and queries/s."""
+    pytest.importorskip("chromadb")
+    P, Q, source = mnist30
+    _, truth_i = mnist_truth
+    ind, build = run(_chroma_query, P, Q, setup=_chroma_setup, rounds=3)
     benchmark.extra_info.update(
         source=source, build_s=build, recall_at_1=_recall(ind, truth_i, 1), recall_at_10=_recall(ind, truth_i, K),
         queries_per_s=len(Q) / benchmark.stats.stats.median,
     )
-    client.delete_collection(name)
 
 
 # ----------------------------------------------------------------- the paper's n_probe = 1
 
-def test_mnist_paper_setting_miss_rate(benchmark, mnist30, mnist_truth):
+def test_mnist_paper_setting_miss_rate(run, benchmark, mnist30, mnist_truth):
     """n_probe = 1 (the paper): share of the true 1-NN and 10-NN it misses on MNIST."""
     P, Q, source = mnist30
     _, truth_i = mnist_truth
     index = CellIndex(n_probe=1, random_state=0).fit(P)
-    ind = benchmark.pedantic(index.kneighbors, args=(Q, K), kwargs={"return_distance": False},
-                             rounds=1, iterations=1)
+    ind = run(index.kneighbors, Q, K, return_distance=False, rounds=1)
     benchmark.extra_info.update(source=source, miss_rate_at_1=1 - _recall(ind, truth_i, 1),
                                 miss_rate_at_10=1 - _recall(ind, truth_i, K))
 
@@ -276,7 +289,7 @@ def _orthography_vectors(root, quick):
     return np.ascontiguousarray(U * s), words
 
 
-def test_orthography_paper_setting_miss_rate(benchmark, data_root, quick):
+def test_orthography_paper_setting_miss_rate(run, benchmark, data_root, quick):
     """n_probe = 1 on the orthography vectors: share of the true neighbours (self excluded) missed."""
     X, words = _orthography_vectors(data_root, quick)
     rng = np.random.default_rng(0)
@@ -284,8 +297,7 @@ def test_orthography_paper_setting_miss_rate(benchmark, data_root, quick):
     exact = CellIndex(exact=True, random_state=0).fit(X)
     truth = _without_self(exact.kneighbors(X[queries], K + 1, return_distance=False), queries)
     index = CellIndex(n_probe=1, random_state=0).fit(X)
-    found = benchmark.pedantic(index.kneighbors, args=(X[queries], K + 1), kwargs={"return_distance": False},
-                               rounds=1, iterations=1)
+    found = run(index.kneighbors, X[queries], K + 1, return_distance=False, rounds=1)
     found = _without_self(found, queries)
     recall = {}
     for n_probe in (2, 4, 8):

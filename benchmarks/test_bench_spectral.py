@@ -21,6 +21,18 @@ def _ragged(n, d, seed=0):
     return values, offsets
 
 
+def _ragged_inputs(n, d, **kwargs):
+    """Setup in the child: the ragged sequences (regenerated from the seed, not pickled)."""
+    return (_ragged(n, d),), kwargs
+
+
+def _digest(result):
+    """Summary in the child: a SHA-1 of the output (the array itself stays there)."""
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(result).tobytes()).hexdigest()
+
+
 def _padded_einsum(values, offsets, n_points, n_freqs):
     """Peer: pad to the longest sequence, one einsum with the basis table."""
     lengths = np.diff(offsets)
@@ -36,7 +48,10 @@ def test_spectral_transform_sentences(run, benchmark, quick):
     """528,000 ragged sequences (1..32) of 50-d vectors, N = 32, M = 6."""
     n = 20000 if quick else 528000
     values, offsets = _ragged(n, 50)
-    out = run(veob.spectral_transform, (values, offsets), n_points=32, n_freqs=6, rounds=3)
+    digest = run(veob.spectral_transform, n, 50, n_points=32, n_freqs=6, setup=_ragged_inputs, summary=_digest,
+                 rounds=3)
+    out = veob.spectral_transform((values, offsets), n_points=32, n_freqs=6)
+    assert _digest(out) == digest  # the child computed the same output
     peer, ref = time_peer(_padded_einsum, values, offsets, 32, 6, rounds=1)
     assert np.allclose(out, ref, atol=1e-3)
     benchmark.extra_info["n_sequences"] = n
@@ -59,12 +74,16 @@ def _coo_spectra(words, n_points, n_freqs):
     return S
 
 
+def _random_words(n):
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 15, n)
+    return ["".join(chr(97 + c) for c in rng.integers(0, 26, L)) for L in lengths]
+
+
 def test_symbol_spectra_words(run, benchmark, quick):
     """~84k word spellings -> sparse (n, 6 * 128) spectra."""
-    rng = np.random.default_rng(0)
     n = 8000 if quick else 84000
-    lengths = rng.integers(1, 15, n)
-    words = ["".join(chr(97 + c) for c in rng.integers(0, 26, L)) for L in lengths]
+    words = _random_words(n)
     S = run(veob.symbol_spectra, words, 128, rounds=5)
     peer, ref = time_peer(_coo_spectra, words, 15, 6, rounds=3)
     assert abs(S - ref).max() < 1e-5
@@ -75,7 +94,7 @@ def test_symbol_spectra_words(run, benchmark, quick):
 def test_dct2_low_pass_block(run, benchmark, quick):
     """60,000 28 x 28 images, 12 x 12 low-pass block vs scipy.fft.dctn of the full images."""
     X = mnist_pixels(quick).reshape(-1, 28, 28)
-    out = run(veob.dct2, X, keep=(12, 12), rounds=5)
+    out = run(veob.dct2, X, keep=(12, 12), rounds=5)  # 60,000 x 12 x 12 float32 (35 MB) comes back
 
     def full_then_slice(images):
         return scipy.fft.dctn(images, type=2, norm="ortho", axes=(1, 2))[:, :12, :12]

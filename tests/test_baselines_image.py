@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from veob.baselines import ImageClassifier
-from veob.baselines._image import _area_matrix, _gram_upper, _platt, _resize
+from veob.baselines._image import _area_matrix, _platt, _resize
 
 SMALL = dict(sizes=(16, 8), patch_sizes=(3, 3), block_sizes=(8, 4), colours=("rgb", "rgb"), n_filters=(4, 4),
              hist_components=8, alpha=1.0)
@@ -137,11 +137,19 @@ def test_resize_is_area_averaging():
     np.testing.assert_allclose(_resize(square, 3)[0, ..., 1], Rh @ square[0, ..., 1] @ Rw.T, rtol=1e-5)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gram_upper_is_the_upper_triangle(dtype):
-    F = np.random.default_rng(0).normal(size=(50, 7)).astype(dtype)
-    G = _gram_upper(F)
-    np.testing.assert_allclose(np.triu(G), np.triu(F.T @ F), rtol=1e-5)
+def test_calibration_slice_joins_the_final_ridge(data, fitted):
+    """The final ridge is fitted on all images: with or without a calibration slice, the same weights.
+
+    With calibration the slice's features are added to the Gram matrix after
+    the first solve; without, every row is added in batch order.
+    """
+    X, y, Xt, _ = data
+    names = np.array(["cat", "dog"])[y]
+    plain = ImageClassifier(random_state=0, calibration_fraction=0.0, **SMALL).fit(X, names)
+    tol = 1e-4 * np.abs(plain.coef_).max()
+    np.testing.assert_allclose(fitted.coef_, plain.coef_, rtol=1e-3, atol=tol)
+    np.testing.assert_allclose(fitted.decision_function(Xt), plain.decision_function(Xt), rtol=1e-3, atol=1e-5)
+    assert not np.array_equal(fitted.calibration_, plain.calibration_)  # only the probabilities differ
 
 
 def test_platt_recovers_a_logistic_model():

@@ -22,7 +22,11 @@ def test_dask_solvers_match_in_memory(solver, dtype):
     U0, s0, Vt0 = svd(X, 6, solver="exact")
     U, s, Vt = svd(da.from_array(X, chunks=(700, 40)), 6, solver=solver, random_state=0)
     assert U.dtype == s.dtype == Vt.dtype == dtype
-    assert isinstance(U, np.ndarray) and U.shape == (3000, 6) and Vt.shape == (6, 40)
+    # a dask array in, the left factor stays a dask array (chunked like X, already computed)
+    assert isinstance(U, da.Array) and U.shape == (3000, 6) and U.chunks[0] == (700, 700, 700, 700, 200)
+    assert all(isinstance(chunk, np.ndarray) for chunk in dict(U.dask).values())
+    assert isinstance(Vt, np.ndarray) and Vt.shape == (6, 40)
+    U = U.compute()
     rtol = 1e-4 if dtype == np.float32 else 1e-9
     assert np.allclose(s, s0, rtol=rtol)
     vector_atol = 1e-5 if solver == "dask-randomized" and dtype == np.float64 else 100 * rtol
@@ -39,7 +43,11 @@ def test_wide_numpy_and_memmap_inputs(tmp_path):
     for inp in (X, memmap, da.from_array(X.T, chunks=(30, 600))):
         U, s, Vt = svd(inp, 4, solver="dask")
         assert np.allclose(s, s0, rtol=1e-4)
+        # NumPy (and a memmap) in, NumPy out; a dask array in, a dask left factor out
+        assert isinstance(U, da.Array if isinstance(inp, da.Array) else np.ndarray)
     assert U.shape == (30, 4) and Vt.shape == (4, 2500)
+    U0 = svd(np.ascontiguousarray(X.T), 4, solver="exact")[0]
+    assert np.allclose(U.compute(), U0, atol=1e-4)
 
 
 def test_seeded_randomized_is_deterministic():
@@ -47,7 +55,7 @@ def test_seeded_randomized_is_deterministic():
     a = svd(X, 5, solver="dask-randomized", random_state=3)
     b = svd(X, 5, solver="dask-randomized", random_state=3)
     for x, y in zip(a, b):
-        assert np.array_equal(x, y)
+        assert np.array_equal(np.asarray(x), np.asarray(y))
 
 
 def test_local_cluster(tmp_path):
@@ -59,8 +67,16 @@ def test_local_cluster(tmp_path):
         with distributed.Client(cluster) as client:
             arr = client.persist(da.from_array(X, chunks=(1000, 50)))
             U, s, Vt = svd(arr, 5, solver="dask")
+            # U is held by the workers, computed: its keys are in the cluster's memory
+            assert isinstance(U, da.Array)
+            keys = {str(key) for key in U.__dask_keys__() for key in (key if isinstance(key, list) else [key])}
+            held = {str(key) for keys_ in client.has_what().values() for key in keys_}
+            assert keys <= held
+            U_local = U.compute()
             emb = SVDEmbedder(5, solver="dask").fit(X)
     assert np.allclose(s, s0, rtol=1e-4)
+    assert np.allclose(U_local.T @ U_local, np.eye(5), atol=1e-4)
+    assert np.allclose(U_local * s, X @ Vt.T, rtol=1e-3, atol=1e-3)
     assert np.allclose(emb.singular_values_, s0, rtol=1e-4)
 
 

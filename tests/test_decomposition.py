@@ -279,3 +279,15 @@ def test_tall_float32_keeps_small_singular_directions(solver):
     U, s, Vt = svd(X, 12, solver=solver, random_state=0)
     assert np.allclose(X[:2000] @ Vt.T, U[:2000] * s, atol=1e-3 * s[0] / np.sqrt(300_000) * 50)
     assert np.allclose(U.T @ U, np.eye(12), atol=1e-3)
+
+
+def test_sparse_dense_matmul_matches_scipy():
+    from veob.decomposition._operator import sparse_dense_matmul
+
+    A = sp.random(300, 200, density=0.05, format="csc", random_state=0, dtype=np.float32)
+    B = np.random.default_rng(0).standard_normal((200, 7))
+    out = sparse_dense_matmul(A, B)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out, A @ B.astype(np.float32), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"B has shape \(199, 7\); expected \(200, n_columns\)"):
+        sparse_dense_matmul(A, B[:199])

@@ -15,7 +15,6 @@ from veob.models import (
     evaluate_patch_pipeline,
     top_k_accuracy,
 )
-from veob.models import _kernels
 from veob.models._calibration import fit_temperature, softmax
 from veob.models._reference import best_match_scan_reference
 
@@ -181,26 +180,46 @@ def test_softmax_handles_minus_inf():
 
 
 # ---------------------------------------------------------------- kernels
-def test_best_match_kernel_matches_reference():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_best_match_kernel_matches_reference(dtype):
+    """The segment search (products + exact refinement) equals scanning every row of the searched segments;
+    the exact search equals brute force over each class."""
+    from veob.models._reference import best_match_brute_reference
+
     rng = np.random.default_rng(1)
-    n, d, n_cells, n_classes = 300, 5, 7, 3
+    n, d, n_cells, n_classes = 400, 5, 7, 3
+    X = rng.standard_normal((n, d)) * 50 + 20
+    X[300:340] = X[:40]  # duplicated rows: ties go to the lower training row
+    X = X.astype(dtype)
     cells = rng.integers(0, n_cells, n)
     labels = rng.integers(0, n_classes, n)
-    order = np.lexsort((np.arange(n), labels, cells))
+    layout = JointEmbeddingClassifier()
     counts = np.bincount(cells * n_classes + labels, minlength=n_cells * n_classes)
-    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    data = np.ascontiguousarray(rng.standard_normal((n, d))[order])
-    rows = order.astype(np.int64)
-    for dtype in (np.float64, np.float32):
-        Q = rng.standard_normal((20, d)).astype(dtype)
-        probes = rng.integers(-1, n_cells, (20, n_classes, 2)).astype(np.int64)
-        exclude = rng.integers(-1, n, 20).astype(np.int64)
-        sq = np.empty((20, n_classes))
-        best = np.empty((20, n_classes), dtype=np.int64)
-        _kernels.best_match_scan(data.astype(dtype), rows, ptr, Q, probes, exclude, sq, best)
-        ref_sq, ref_best = best_match_scan_reference(data.astype(dtype), rows, ptr, Q, probes, exclude)
-        np.testing.assert_allclose(sq, ref_sq, rtol=1e-12)
-        np.testing.assert_array_equal(best, ref_best)
+    layout._index_segments(X, cells * n_classes + labels, counts, n_classes)
+    layout.classes_ = np.arange(n_classes)
+    data, rows, ptr = layout._data, layout._rows, layout._segment_ptr
+    near = X[:20] + rng.normal(scale=1e-3, size=(20, d)).astype(dtype)  # near-ties with training rows
+    for Q in (rng.standard_normal((30, d)).astype(dtype) * 50, np.concatenate([X[:20], X[300:310]]), near):
+        Q64 = Q.astype(np.float64)
+        q_sq = np.einsum("ij,ij->i", Q64, Q64)
+        probes = rng.integers(-1, n_cells, (len(Q), n_classes, 3)).astype(np.int64)
+        exclude = np.where(rng.random(len(Q)) < 0.5, rng.integers(0, 20, len(Q)), -1).astype(np.int64)
+        for exact in (False, True):
+            sq = np.full((len(Q), n_classes), np.inf)
+            best = np.full((len(Q), n_classes), -1, dtype=np.int64)
+            measured = np.zeros(len(Q), dtype=np.int64)
+            if exact:
+                layout._exact_tasks(Q, Q64, q_sq, np.sqrt(q_sq), exclude, sq, best, measured)
+                ref_sq, ref_best = best_match_brute_reference(data, rows, labels[rows], Q, n_classes, exclude)
+            else:
+                task_query = np.repeat(np.arange(len(Q)), n_classes * 3)
+                task_segment = (probes * n_classes + np.arange(n_classes)[None, :, None]).reshape(-1)
+                valid = probes.reshape(-1) >= 0
+                layout._run_tasks(Q, q_sq, task_query[valid], task_segment[valid], exclude, sq, best, measured)
+                ref_sq, ref_best = best_match_scan_reference(data, rows, ptr, Q, probes, exclude)
+            np.testing.assert_allclose(sq, ref_sq, rtol=1e-12)  # the reference sums in another order
+            np.testing.assert_array_equal(best, ref_best)
+            assert measured.max() <= n
 
 
 # ---------------------------------------------------------------- joint embedding
@@ -230,6 +249,25 @@ def test_per_label_best_matches_are_exact_with_all_cells(digits):
         D = np.sqrt(((Xt[:50, None, :] - X[members][None]) ** 2).sum(-1))
         np.testing.assert_allclose(dist[:, c], D.min(axis=1), rtol=1e-12)
         np.testing.assert_array_equal(rows[:, c], members[D.argmin(axis=1)])
+
+
+def test_per_label_exact_search_is_brute_force_and_prunes(digits):
+    """exact=True: the brute-force best match of every class, measuring a fraction of the rows."""
+    X, y, Xt, _ = digits
+    clf = JointEmbeddingClassifier(min_samples=30, exact=True, random_state=0).fit(X, y)
+    assert clf.partition_.n_cells_ > 10
+    dist, rows = clf.best_matches(Xt)
+    for c in range(10):
+        members = np.flatnonzero(y == c)
+        D = np.sqrt(((Xt[:, None, :] - X[members][None]) ** 2).sum(-1))
+        np.testing.assert_allclose(dist[:, c], D.min(axis=1), rtol=1e-12)
+        np.testing.assert_array_equal(rows[:, c], members[D.argmin(axis=1)])
+    _, _, measured = clf._best_matches(clf._check_X(Xt), return_measured=True)
+    assert measured.mean() < 0.5 * len(X)  # the bounds skip most rows
+    # leave-one-out: a training image's own row is never its best match
+    sq, own = clf._best_matches(clf._check_X(X[:50]), exclude=np.arange(50))
+    assert not np.any(own == np.arange(50)[:, None])
+    assert np.all(sq[np.arange(50), y[:50]] > 0)
 
 
 def test_per_label_end_to_end_digits(digits):
@@ -293,6 +331,7 @@ def test_cells_strategy_end_to_end_digits(digits):
     ({"n_probe": 0}, ValueError, "n_probe=0 must be >= 1"),
     ({"n_joint": 2.5}, TypeError, "n_joint=2.5 must be an integer"),
     ({"max_level": -1}, ValueError, "max_level=-1 must be >= 0"),
+    ({"exact": "yes"}, TypeError, "exact='yes' must be True or False"),
 ])
 def test_joint_bad_params(digits, params, error, match):
     X, y, _, _ = digits
@@ -356,3 +395,87 @@ def test_paper_pipeline_mnist_slice(data_root):
     # exact search (every cell) gives 91.7 % / 98.9 % on this slice, one cell 90.6 % / 98.5 %
     assert result["test_top1"] > 0.89
     assert result["test_top3"] > 0.98
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_syrk_update_is_in_place_on_the_upper_triangle(dtype):
+    from veob.models._least_squares import _syrk_update
+
+    rng = np.random.default_rng(0)
+    F1, F2 = rng.normal(size=(50, 7)).astype(dtype), rng.normal(size=(9, 7)).astype(dtype)
+    G = np.zeros((7, 7), dtype=dtype, order="F")
+    address = G.__array_interface__["data"][0]
+    _syrk_update(G, F1)
+    _syrk_update(G, F2)
+    assert G.__array_interface__["data"][0] == address  # no copy of the Gram buffer
+    expected = F1.T.astype(np.float64) @ F1 + F2.T.astype(np.float64) @ F2
+    np.testing.assert_allclose(np.triu(G), np.triu(expected), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shift", ["zero", "mean", "far"])
+def test_ridge_moments_equal_sklearn_ridge_for_any_shift_and_blocks(shift):
+    """Moments about any shift, added in blocks of any size, give the centred ridge exactly."""
+    from sklearn.linear_model import Ridge
+
+    from veob.models._least_squares import RidgeMoments
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 12)) * np.geomspace(5, 0.1, 12) + 3.0
+    Y = np.eye(3)[rng.integers(0, 3, 300)]
+    c = {"zero": np.zeros(12), "mean": X.mean(axis=0), "far": X.mean(axis=0) + 50.0}[shift]
+    moments = RidgeMoments(c, 3)
+    for lo, hi in ((0, 7), (7, 7), (7, 180), (180, 300)):
+        moments.add(X[lo:hi], Y[lo:hi])
+    coef, intercept = moments.solve(2.0)
+    ridge = Ridge(alpha=2.0).fit(X, Y)
+    np.testing.assert_allclose(coef.T, ridge.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(intercept, ridge.intercept_, rtol=1e-8, atol=1e-10)
+
+
+def test_ridge_moments_singular_system_gives_the_minimum_norm_solution():
+    """alpha=0 and a constant column: Cholesky fails on the exact zero pivot, the pseudo-inverse answers."""
+    from veob.models._least_squares import RidgeMoments
+
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.normal(size=(40, 3)), np.ones(40)])  # centred, the last column is exactly 0
+    Y = np.eye(2)[rng.integers(0, 2, 40)]
+    moments = RidgeMoments(np.zeros(4), 2)
+    moments.add(X, Y)
+    coef, intercept = moments.solve(0.0)
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    np.testing.assert_allclose(coef, np.linalg.pinv(Xc) @ Yc, atol=1e-10)
+    assert np.all(coef[3] == 0)
+    np.testing.assert_allclose(intercept, Y.mean(axis=0) - X.mean(axis=0) @ coef, atol=1e-12)
+
+
+def test_least_squares_rbf_fit_never_forms_the_feature_matrix(monkeypatch):
+    """The primal rbf fit and predict stream the Nystroem features in row blocks.
+
+    Blocks of 2^16 values make the feature matrix (20,000 x 256 float32,
+    20 MB) 80 blocks long; the peak must stay well below it.
+    """
+    import tracemalloc
+
+    from threadpoolctl import threadpool_limits
+
+    from veob.models import _least_squares, _nystroem
+
+    monkeypatch.setattr(_least_squares, "_BLOCK_VALUES", 1 << 16)
+    monkeypatch.setattr(_nystroem, "_BATCH_VALUES", 1 << 16)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 8)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    clf = LeastSquaresClassifier(n_components=256, random_state=0)
+    tracemalloc.start()
+    with threadpool_limits(1):  # 80 small products: threads only add waiting on a shared machine
+        clf.fit(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    feature_matrix = X.shape[0] * clf.nystroem_map_.shape[1] * 4
+    assert peak < 0.25 * feature_matrix, (peak, feature_matrix)  # the calibration tenth is kept
+    tracemalloc.start()
+    scores = clf.decision_function(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.1 * feature_matrix + scores.nbytes, (peak, feature_matrix)
+    assert np.mean((scores > 0) == y) > 0.9

@@ -249,10 +249,45 @@ def test_component_svd_is_exact_for_block_diagonal():
     rng = np.random.default_rng(0)
     blocks = [rng.random((n, n)) for n in (30, 8, 3, 2, 2)]
     R = sp.block_diag(blocks, format="csr")
-    P, s = _component_svd(R, None, np.arange(R.shape[1]), 5, "auto", 4, 0)
+    P, s, residual = _component_svd(R, None, np.arange(R.shape[1]), 5, "auto", 4, 0)
     U, s_ref, Vt = np.linalg.svd(R.toarray())
     assert np.allclose(s, s_ref[:5], rtol=1e-4)
     assert np.allclose(np.abs(P), np.abs(U[:, :5] * s_ref[:5]), atol=1e-4)
+    # the certificate is the residual of the decomposed block (the giant one): its 6th singular value
+    assert residual == pytest.approx(np.linalg.svd(blocks[0], compute_uv=False)[5], rel=1e-3)
+
+
+def test_dictionary_sketch_of_small_groups_and_certificate():
+    """Synonym groups left out of the SVD get sketched rows (a group alike); 'project' leaves them at zero."""
+    big = [(f"w{i}", [f"w{j}" for j in range(12) if j != i], []) for i in range(12)]
+    mid = [(f"v{i}", [f"v{j}" for j in range(6) if j != i], []) for i in range(6)]
+    small = [("cat", ["feline", "kitty"], []), ("feline", ["cat", "kitty"], []), ("kitty", ["cat", "feline"], []),
+             ("car", ["auto"], []), ("auto", ["car"], [])]
+    emb = DictionaryEmbedder(n_components=2, random_state=0).fit(big + mid + small)
+    np.testing.assert_allclose(emb.singular_values_, [12, 6], rtol=1e-5)
+    wv = emb.word_vectors_
+    assert np.linalg.norm(wv["cat"]) > 0 and np.linalg.norm(wv["car"]) > 0
+    assert wv.similarity("cat", "kitty") > 0.999 and wv.similarity("car", "auto") > 0.999
+    projected = DictionaryEmbedder(n_components=2, small_components="project", random_state=0).fit(big + mid + small)
+    assert np.allclose(projected.word_vectors_["cat"], 0)  # outside the decomposed blocks: no relation part
+    np.testing.assert_allclose(projected.word_vectors_["w0"], emb.word_vectors_["w0"])
+    # the certificate: the residual of the decomposed blocks (two cliques of rank 1) is zero
+    assert 0 <= emb.svd_residual_ < 1e-4 * emb.singular_values_[0]
+
+
+def test_dictionary_entries_validation():
+    """First entry of a word wins, empty strings are dropped, any iterable of synonyms is read once."""
+    from veob.datasets import DictionaryEntry
+    from veob.text._dictionary import _check_entries
+
+    out = _check_entries([("a", ["b", ""], ["c"]), ("a", ["x"], []), DictionaryEntry("d", iter(["e"]), (), []),
+                          {"word": "f", "synonyms": ("g",)}])
+    assert [(w, list(syn), list(ant)) for w, syn, ant in out] == [("a", ["b"], ["c"]), ("d", ["e"], []),
+                                                                  ("f", ["g"], [])]
+    with pytest.raises(TypeError, match=r"entries\[1\] has word ''; expected a non-empty str"):
+        _check_entries([("a", [], []), ("", ["b"], [])])
+    with pytest.raises(TypeError, match=r"entries\[2\] \('c'\) has non-str antonyms"):
+        _check_entries([("a", [], []), ("b", ["x"], []), ("c", [], [None])])
 
 
 def test_dictionary_errors():

@@ -6,8 +6,9 @@ Registered as the solvers ``"dask"``, ``"dask-gram"``, ``"dask-tsqr"`` and
 NumPy array, or an ``np.memmap`` (read chunk by chunk with ordinary file
 reads, so the mapped file never piles up in resident memory). Every pass
 over the data is a blockwise map and a tree reduction of small (M x M or
-M x l) matrices; the small eigen/QR problems are solved locally in float64,
-and the results come back as NumPy arrays. With a ``distributed.Client``
+M x l) matrices; the small eigen/QR problems are solved locally in float64.
+The left factor of a dask array stays a dask array (computed where its
+blocks are); the other results come back as NumPy arrays. With a ``distributed.Client``
 active, the work runs on its cluster; otherwise on the threaded scheduler.
 """
 
@@ -185,6 +186,10 @@ def _check_shape(A, k):
         raise ValueError(f"n_components={k} must lie in [1, min(n_samples={n}, n_features={m})={min(n, m)}]")
 
 
+def _is_dask_array(X):
+    return (type(X).__module__ or "").startswith("dask.")
+
+
 def _distributed_client():
     try:
         from distributed import get_client
@@ -217,8 +222,17 @@ def _materialize(Y):
     return out
 
 
-def _finish(A, blocks, V, k, transposed):
-    """Y = A V on the cluster, then the small factorisation locally."""
+def _finish(A, blocks, V, k, transposed, keep_dask=False):
+    """Y = A V on the cluster, then the small factorisation locally.
+
+    ``keep_dask`` (a dask array came in): U stays a dask array, computed
+    where the blocks live (see :func:`_finish_dask`); otherwise Y is gathered
+    into one NumPy array.
+    """
+    if keep_dask and not isinstance(A, _SparseShape) and not transposed:
+        found = _finish_dask(A, V, k)
+        if found is not None:
+            return found
     if isinstance(A, _SparseShape):
         import dask
 
@@ -230,7 +244,65 @@ def _finish(A, blocks, V, k, transposed):
     U, s, Vt = U[:, :k], s[:k].astype(A.dtype), Vt[:k]
     if transposed:
         U, Vt = Vt.T, U.T
-    return np.ascontiguousarray(U), s, np.ascontiguousarray(Vt)
+    U, Vt = np.ascontiguousarray(U), np.ascontiguousarray(Vt)
+    if keep_dask:  # the small side's factor: a dask array as well, for one return type
+        import dask.array as da
+
+        U = da.from_array(U, chunks=(A.chunks[1][0] if transposed else A.chunks[0], (k,)))
+    return U, s, Vt
+
+
+def _gram64(block):
+    return (block.T @ block).astype(np.float64)
+
+
+def _rotate(block, W, inv_s):
+    out = block @ W
+    out *= inv_s
+    return out
+
+
+def _persist(*arrays):
+    """Compute dask arrays and keep them as dask arrays: on the workers with a distributed client."""
+    import dask
+
+    if _distributed_client() is not None:
+        from distributed import wait
+
+        arrays = dask.persist(*arrays)
+        wait(list(arrays))
+        return arrays
+    return dask.persist(*arrays, scheduler="threads")
+
+
+def _finish_dask(A, V, k):
+    """U as a dask array where A's blocks live: ``Y = A V`` kept blockwise, the Rayleigh-Ritz step local.
+
+    The l x l matrix ``H = Y^T Y`` is reduced from the blocks, its
+    eigendecomposition ``H = W diag(s^2) W^T`` gives the singular values and
+    the right vectors ``V W`` (signs fixed here by :func:`veob.svd_flip`'s
+    rule), and ``U = Y W / s`` is computed blockwise and persisted: nothing
+    of size N comes back. Returns None when a singular value is numerically
+    zero (its column of U needs the whole basis: the NumPy path handles it).
+    """
+    import dask
+
+    Y = A.map_blocks(np.matmul, V, chunks=(A.chunks[0], (V.shape[1],)), dtype=A.dtype)
+    (Y,) = _persist(Y)
+    (H,) = _compute(_tree_sum(dask.delayed(_gram64)(b) for b in Y.to_delayed().ravel()))
+    evals, W = scipy.linalg.eigh(H, check_finite=False)
+    W, s = W[:, ::-1][:, :k], np.sqrt(np.clip(evals[::-1][:k], 0.0, None))
+    if s.size and (s <= s[0] * np.finfo(A.dtype).eps * np.sqrt(A.shape[0])).any():
+        return None
+    Vt = np.ascontiguousarray((V.astype(np.float64) @ W).T, dtype=A.dtype)
+    # svd_flip's signs, applied to U before it is computed (veob.svd's own flip then finds nothing to do)
+    signs = np.where(Vt[np.arange(k), np.abs(Vt).argmax(axis=1)] < 0, -1.0, 1.0)
+    W, Vt = W * signs, Vt * signs[:, None].astype(A.dtype)
+    U = Y.map_blocks(_rotate, W.astype(A.dtype), (1.0 / s).astype(A.dtype), chunks=(A.chunks[0], (k,)),
+                     dtype=A.dtype)
+    (U,) = _persist(U)
+    del Y
+    return U, s.astype(A.dtype), Vt
 
 
 def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None):
@@ -267,18 +339,25 @@ def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None
 
     Returns
     -------
-    U : ndarray of shape (n_samples, k)
+    U : ndarray or dask.array.Array of shape (n_samples, k)
+        A dask array when X is one: chunked like X's rows and already
+        computed (persisted on the workers when a distributed client is
+        active), so the N x k factor never travels to the caller unless
+        asked for (``U.compute()``, ``U.to_zarr(...)``, blockwise use).
+        NumPy for NumPy, memmap and sparse input.
     s : ndarray of shape (k,)
     Vt : ndarray of shape (k, n_features)
-        NumPy arrays; signs are fixed by :func:`veob.svd`'s convention when
-        called through ``veob.svd(X, k, solver="dask")``.
+        Signs follow :func:`veob.svd`'s convention (fixed before U is
+        computed, so a dask U is not touched again).
 
     Notes
     -----
     Flops: ``gram`` costs :math:`N M^2` (one pass) plus :math:`2 N M k`;
     ``tsqr`` about :math:`2 N M^2`; randomized :math:`4 (q + 1) N M l`.
-    Communication per pass is one M x M (or M x l) matrix per block, plus the
-    N x k result gathered once.
+    Communication per pass is one M x M (or M x l) matrix per block; for a
+    dask array ``Y = A V`` stays blockwise, ``Y^T Y`` (l x l) is reduced,
+    and ``U = Y W / s`` is computed where Y lives. For other inputs the
+    N x k result is gathered once.
 
     References
     ----------
@@ -300,6 +379,7 @@ def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None
 
     if method not in ("auto", "gram", "tsqr", "randomized"):
         raise ValueError(f"method={method!r} must be one of 'auto', 'gram', 'tsqr', 'randomized'")
+    keep_dask = _is_dask_array(X)
     if sp.issparse(X):
         A, blocks, transposed = _sparse_blocks(X)
     else:
@@ -335,7 +415,7 @@ def dask_svd(X, n_components, *, method="auto", n_iter="auto", random_state=None
         for i in range(int(n_iter) + 1):
             (Z,) = _compute(_tree_sum(dask.delayed(_normal_block)(b, V) for b in blocks))
             V = _orthonormalize(Z.astype(A.dtype), passes=2 if i == n_iter else 1)
-    return _finish(A, blocks, V, k, transposed)
+    return _finish(A, blocks, V, k, transposed, keep_dask=keep_dask)
 
 
 def _solver(method):

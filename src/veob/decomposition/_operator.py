@@ -7,7 +7,23 @@ import scipy.sparse as sp
 
 from . import _kernels
 
-__all__ = ["MatrixOperator"]
+__all__ = ["MatrixOperator", "sparse_dense_matmul"]
+
+
+def sparse_dense_matmul(A, B):
+    """``A @ B`` for a CSR (or CSC) matrix A and a dense B, parallel over the rows of A.
+
+    scipy's sparse-dense product runs on one thread; this is the numba
+    kernel of :class:`MatrixOperator` (one output row per thread at a time),
+    in A's dtype. Returns a C-ordered ndarray of shape (A.shape[0], B.shape[1]).
+    """
+    A = _as_csr(A)
+    B = np.ascontiguousarray(B, dtype=A.dtype)
+    if B.ndim != 2 or B.shape[0] != A.shape[1]:
+        raise ValueError(f"B has shape {B.shape}; expected ({A.shape[1]}, n_columns) for A of shape {A.shape}")
+    out = np.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
+    _kernels.csr_matmul(A.indptr, A.indices, A.data, B, out)
+    return out
 
 
 class MatrixOperator:
@@ -45,10 +61,7 @@ class MatrixOperator:
         B = np.ascontiguousarray(B, dtype=self.dtype)
         if not self.sparse:
             return self._A @ B
-        A = self._A
-        out = np.empty((A.shape[0], B.shape[1]), dtype=self.dtype)
-        _kernels.csr_matmul(A.indptr, A.indices, A.data, B, out)
-        return out
+        return sparse_dense_matmul(self._A, B)
 
     def rmatmul(self, B):
         """Return ``A.T @ B`` (B dense, shape (n_rows, l))."""

@@ -85,25 +85,41 @@ def get_solver(name):
 
 # ---------------------------------------------------------------- helpers
 
+def _gram_upper(Q):
+    """Upper triangle of ``Q^T Q`` (BLAS syrk, half the work of a product) in Q's dtype.
+
+    Q is (N, l) in C order, so ``Q.T`` is Fortran-ordered and not copied.
+    """
+    from scipy.linalg import blas
+
+    syrk = blas.ssyrk if Q.dtype == np.float32 else blas.dsyrk
+    return syrk(1.0, Q.T, trans=0, lower=0)
+
+
 def _orthonormalize(Q, *, passes=1):
     """Orthonormal basis of the columns of a (tall) block Q.
 
-    Cholesky-QR: ``R = chol(Q^T Q)``, ``Q R^{-1}`` -- one SYRK and one GEMM
-    with the small triangular inverse, both BLAS-3 in the dtype of Q.
-    ``passes=2`` is CholeskyQR2 (orthogonal to working precision). Falls
-    back to Householder QR when ``Q^T Q`` is numerically singular.
+    Cholesky-QR: ``R = chol(Q^T Q)``, ``Q R^{-1}`` -- one SYRK and one
+    triangular solve (TRSM, in place) on the tall block, both BLAS-3 in the
+    dtype of Q. ``passes=2`` is CholeskyQR2 (orthogonal to working
+    precision). Falls back to Householder QR when ``Q^T Q`` is numerically
+    singular.
     """
+    from scipy.linalg import blas
+
     threshold = 1e-3 if Q.dtype == np.float32 else 1e-7
+    trsm = blas.strsm if Q.dtype == np.float32 else blas.dtrsm
+    Q = np.ascontiguousarray(Q)
     for _ in range(passes):
         try:
-            R = scipy.linalg.cholesky((Q.T @ Q).astype(np.float64), lower=False, check_finite=False)
+            R = scipy.linalg.cholesky(_gram_upper(Q).astype(np.float64), lower=False, check_finite=False)
             diag = np.abs(np.diag(R))
             if diag.min() <= threshold * diag.max():
                 raise np.linalg.LinAlgError("ill-conditioned block")
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
             return np.linalg.qr(Q)[0].astype(Q.dtype, copy=False)
-        Rinv = scipy.linalg.solve_triangular(R, np.eye(R.shape[0]), lower=False, check_finite=False)
-        Q = Q @ Rinv.astype(Q.dtype)
+        # Q R^-1 = (R^-T Q^T)^T: a left solve on the Fortran-ordered Q^T, in place
+        Q = trsm(1.0, R.astype(Q.dtype), Q.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
     return Q
 
 
@@ -124,7 +140,7 @@ def top_eigh(G, k):
     return evals[::-1], V[:, ::-1]
 
 
-def project_factors(Y, V, shape):
+def project_factors(Y, V, shape, n_components=None, matmul=None):
     """Singular triplets of ``A`` restricted to the right subspace ``V``.
 
     ``Y = A V`` for an orthonormal ``V`` (M x l). With ``H = Y^T Y``: when
@@ -137,8 +153,15 @@ def project_factors(Y, V, shape):
     Y are nearly orthogonal, so every singular value stays accurate
     relative to itself. Y is overwritten. Returns ``(U, s, Vt)`` sorted
     descending, s in float64.
+
+    ``n_components=k`` returns the top k triplets only (the rotations then
+    produce k columns, not l). ``matmul`` (``B -> A @ B``, for a sparse A
+    whose product costs less than rotating Y) computes ``U = A (V W) / s``
+    instead of ``Y W / s``.
     """
-    H = (Y.T @ Y).astype(np.float64)
+    k = Y.shape[1] if n_components is None else int(n_components)
+    H = _gram_upper(Y).astype(np.float64)
+    H = np.triu(H) + np.triu(H, 1).T
     s = np.sqrt(np.clip(np.diag(H), 0.0, None))
     scale = np.where(s > 0, s, 1.0)
     coupling = np.abs(H) / np.outer(scale, scale)
@@ -146,17 +169,20 @@ def project_factors(Y, V, shape):
     tol = 1e-4 if Y.dtype == np.float32 else 1e-10
     if coupling.max(initial=0.0) > tol:
         evals, W = scipy.linalg.eigh(H, check_finite=False)
-        W = W[:, ::-1]
-        s = np.sqrt(np.clip(evals[::-1], 0.0, None))
-        Wd = W.astype(Y.dtype)
-        step = max(1, (1 << 24) // max(1, Y.shape[1]))
-        for start in range(0, Y.shape[0], step):  # in place, a block of rows at a time
-            Y[start:start + step] = Y[start:start + step] @ Wd
-        U = Y
+        W = np.ascontiguousarray(W[:, ::-1][:, :k])
+        s = np.sqrt(np.clip(evals[::-1][:k], 0.0, None))
         V = (V.astype(np.float64) @ W).astype(Y.dtype)
+        if matmul is not None:
+            U = np.ascontiguousarray(matmul(V), dtype=Y.dtype)
+        else:
+            Wd = W.astype(Y.dtype)
+            step = max(1, (1 << 24) // max(1, Y.shape[1]))
+            for start in range(0, Y.shape[0], step):  # in place, a block of rows at a time
+                Y[start:start + step, :k] = Y[start:start + step] @ Wd
+            U = Y[:, :k]
     else:
-        order = np.argsort(s, kind="stable")[::-1]
-        if np.array_equal(order, np.arange(len(s))):
+        order = np.argsort(s, kind="stable")[::-1][:k]
+        if np.array_equal(order, np.arange(Y.shape[1])):
             U = Y
         else:
             s, U, V = s[order], Y[:, order], V[:, order]
@@ -256,7 +282,8 @@ def randomized_svd(X, n_components, *, n_iter="auto", random_state=None):
     V = rng.standard_normal((M, l)).astype(op.dtype)
     for i in range(n_iter + 1):
         V = _orthonormalize(op.rmatmul(op.matmul(V)), passes=2 if i == n_iter else 1)
-    U, s, Vt = project_factors(op.matmul(V), V, op.shape)
+    # sparse A: U = A (V W) / s is one more sparse product, cheaper than rotating the N x l block
+    U, s, Vt = project_factors(op.matmul(V), V, op.shape, n_components=k, matmul=op.matmul if op.sparse else None)
     return _finish(U, s, Vt, k, transposed)
 
 

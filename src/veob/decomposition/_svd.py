@@ -112,7 +112,9 @@ def svd(X, n_components, *, solver="auto", n_iter="auto", random_state=None):
     Returns
     -------
     U : ndarray of shape (n_samples, k)
-        Left singular vectors (orthonormal columns).
+        Left singular vectors (orthonormal columns). With ``solver="dask"``
+        and a dask array X, a dask array chunked like X's rows, already
+        computed where X's blocks live (NumPy input stays NumPy).
     s : ndarray of shape (k,)
         Singular values, descending.
     Vt : ndarray of shape (k, n_features)

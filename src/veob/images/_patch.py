@@ -402,12 +402,14 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         for bh, bw, sy, sx in self.block_shapes_:
             count = ((h - bh) // sy + 1) * ((w - bw) // sx + 1)
             level = hist[:, :, start:start + count]
-            level_out = np.zeros(level.shape, dtype=np.float32)
+            # one pooling scale fills hist itself; several need a contiguous buffer per scale
+            level_out = level if count == self.n_blocks_ else np.zeros(level.shape, dtype=np.float32)
             _kernels.block_histograms(codes, bh, bw, sy, sx, level_out)
             if self.hellinger:
                 level_out /= bh * bw
                 np.sqrt(level_out, out=level_out)
-            level[...] = level_out
+            if level_out is not level:
+                level[...] = level_out
             start += count
         return hist
 

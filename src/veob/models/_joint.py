@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numba import parallel_chunksize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -22,6 +23,8 @@ __all__ = ["JointEmbeddingClassifier"]
 _STRATEGIES = ("per_label", "cells")
 # queries per batch of the cell search (bounded memory)
 _QUERY_BATCH = 4096
+# values of a (queries x segment rows) product of the segment search
+_GROUP_VALUES = 1 << 16
 # training rows used to fit the softmax temperature
 _CALIBRATION_ROWS = 2000
 # relative ridge of the per-cell least-squares maps (times the mean squared row norm)
@@ -35,6 +38,12 @@ def _check_alpha(alpha):
             or alpha <= 0:
         raise ValueError(f"alpha={alpha!r} must be 'auto' or a finite number > 0")
     return float(alpha)
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be True or False")
+    return bool(value)
 
 
 def _sign_fix(V):
@@ -105,6 +114,12 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     n_probe : int, default=1
         Cells searched per query and class (``"per_label"``) or per query
         (``"cells"``), nearest centres first.
+    exact : bool, default=False
+        ``"per_label"`` only: find the exact best match of every class (what
+        a brute-force search returns) by searching every cell of the class,
+        skipping the cells and rows that provably cannot beat the best match
+        found (see Notes); ``n_probe`` is then ignored. Unused (but
+        validated) by ``"cells"``.
     random_state : int, RandomState instance or None, default=None
         Seeds the partition and the calibration subsample.
     n_jobs : int or None, default=None
@@ -165,6 +180,21 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     Classes are ranked by the distance of their best match (the paper's
     top-3 measure), and the scores are :math:`-\|x - x_{best}\|^2`.
 
+    The search inside the chosen cells is exact and runs as matrix
+    products: the (query, segment) pairs are grouped by segment (the members
+    of one class in one cell), each group's queries are compared with the
+    segment's rows by one product :math:`\|q\|^2 + \|x\|^2 - 2 q \cdot x` in
+    the input dtype, and only the rows whose rounding bound lets them reach
+    the best match are measured again directly in float64 (ties go to the
+    lower training row). With ``exact=True`` each class is searched in its
+    segment with the nearest centroid first, then in every segment whose
+    lower bound :math:`\max(0, \|x - m\| - r)` (centroid m, radius r) does not
+    exceed that best distance: the result is the brute-force best match. On
+    MNIST-30 the bound excludes almost nothing (the cells are wider than the
+    match distances), so the exact search costs about one brute-force pass,
+    made cheaper by the grouped products and by measuring about 2 rows per
+    (query, class) exactly.
+
     **cells.** :math:`Z = [X,\ \alpha Y]` with one-hot Y, :math:`P_z = Z U_z`
     (row-major), cells of :math:`P_z`. Each cell fits a ridge map
     :math:`P_z \approx \bar p + (x - \bar x) A_c` on its members (relative
@@ -200,13 +230,14 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     """
 
     def __init__(self, n_joint=100, alpha="auto", strategy="per_label", max_level=9, min_samples=200, n_probe=1,
-                 random_state=None, n_jobs=None):
+                 exact=False, random_state=None, n_jobs=None):
         self.n_joint = n_joint
         self.alpha = alpha
         self.strategy = strategy
         self.max_level = max_level
         self.min_samples = min_samples
         self.n_probe = n_probe
+        self.exact = exact
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -226,6 +257,7 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         if not isinstance(self.strategy, str) or self.strategy not in _STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} must be one of {_STRATEGIES}")
         check_int(self.n_probe, "n_probe", low=1)
+        _check_bool(self.exact, "exact")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
         check_classification_targets(y)
         self.classes_, target = np.unique(y, return_inverse=True)
@@ -256,7 +288,7 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         n_cells = part.n_cells_
         counts = np.zeros((n_cells, L), dtype=np.int64)
         np.add.at(counts, (cells, target), 1)
-        order = np.lexsort((np.arange(n), target, cells))
+        self._index_segments(X, cells * L + target, counts.reshape(-1), L)
         self.components_ = components
         self.singular_values_ = s
         self.component_classes_ = self.classes_[owners]
@@ -265,12 +297,41 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
             if self.alpha == "auto" else float(self.alpha)
         self.partition_ = part
         self.cell_class_counts_ = counts
-        self._data = np.ascontiguousarray(X[order])
-        self._rows = order.astype(np.int64)
-        self._segment_ptr = np.concatenate([[0], np.cumsum(counts.reshape(-1))]).astype(np.int64)
         centers = part.cell_centers_.astype(np.float64)
         self._centers = centers
         self._center_sq = np.einsum("ij,ij->i", centers, centers)
+        self._holding = [np.flatnonzero(counts[:, c]) for c in range(L)]
+
+    def _index_segments(self, X, segment, counts, n_classes):
+        """Rows sorted by (cell, class) segment, with what the segment search needs.
+
+        Stores the rows, their original numbers and squared norms (float64),
+        the segments' centroids and radii (float64, input space) and the
+        non-empty segments grouped by class.
+        """
+        n, d = X.shape
+        n_segments = counts.shape[0]
+        X64 = X.astype(np.float64)
+        sums = np.zeros((n_segments, d))
+        np.add.at(sums, segment, X64)
+        seg_centers = sums / np.maximum(counts, 1)[:, None]
+        diff = X64 - seg_centers[segment]
+        seg_radius = np.zeros(n_segments)
+        np.maximum.at(seg_radius, segment, np.sqrt(np.einsum("ij,ij->i", diff, diff)))
+        del diff
+        order = np.lexsort((np.arange(n), segment))
+        used = np.flatnonzero(counts)
+        by_class = used[np.argsort(used % n_classes, kind="stable")]
+        row_sq = np.einsum("ij,ij->i", X64, X64)[order]
+        self._data = np.ascontiguousarray(X[order])
+        self._rows = order.astype(np.int64)
+        self._row_sq = np.ascontiguousarray(row_sq)
+        self._segment_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._seg_centers = seg_centers
+        self._seg_radius = seg_radius
+        self._class_segments = by_class.astype(np.int64)
+        self._class_ptr = np.concatenate([[0], np.cumsum(np.bincount(used % n_classes, minlength=n_classes))]
+                                         ).astype(np.int64)
 
     def _fit_cells(self, X, target, n_joint, alpha, seed):
         n, d = X.shape
@@ -336,42 +397,131 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         d = Xb.shape[1]
         W = self.components_[:, c * d:(c + 1) * d].T  # (d, k)
         Q = Xb.astype(np.float64) @ W
-        sq = np.einsum("ij,ij->i", Q, Q)[:, None] - 2.0 * (Q @ self._centers.T) + self._center_sq
-        holding = self.cell_class_counts_[:, c] > 0
-        sq[:, ~holding] = np.inf
-        n_avail = int(holding.sum())
-        p = min(n_probe, n_avail)
+        holding = self._holding[c]
+        C = self._centers[holding]
+        sq = np.einsum("ij,ij->i", Q, Q)[:, None] - 2.0 * (Q @ C.T) + self._center_sq[holding]
+        p = min(n_probe, holding.shape[0])
         if p < sq.shape[1]:
             part = np.argpartition(sq, p - 1, axis=1)[:, :p]
         else:
             part = np.broadcast_to(np.arange(sq.shape[1]), sq.shape).copy()
         order = np.argsort(np.take_along_axis(sq, part, axis=1), axis=1, kind="stable")
-        picks = np.take_along_axis(part, order, axis=1)[:, :p]
+        picks = holding[np.take_along_axis(part, order, axis=1)[:, :p]]
         out = np.full((Xb.shape[0], n_probe), -1, dtype=np.int64)
         out[:, :p] = picks
         return out
 
-    def _best_matches(self, X, exclude=None):
-        """(squared distances, rows) of every class's best match, (n, n_classes)."""
+    def _margin(self):
+        """(rel, absolute): ``|q|^2 + |x|^2 - 2 q.x`` is within ``2 rel (|q|^2 + |x|^2) + absolute`` of the float64 sum.
+
+        The product q.x in the data's dtype is off by at most ``gamma_d |q||x|``
+        (any summation order), the float64 reference by ``gamma_d |q - x|^2``
+        (``gamma_d ~ d u``, u the unit roundoff); both are below
+        ``(d + 4) (u + u_64) (|q| + |x|)^2 <= rel (|q|^2 + |x|^2)``;
+        ``absolute`` covers underflow.
+        """
+        d = self._data.shape[1]
+        info = np.finfo(self._data.dtype)
+        u, u64 = float(info.eps) / 2, 2.0 ** -53
+        return 2.0 * (d + 4) * (u + u64), 4.0 * d * float(info.tiny)
+
+    def _run_tasks(self, Q, query_sq, task_query, task_segment, skip, best_sq, best_row, measured, sort=True):
+        """Search each task's segment for its query; fold the results into best_sq / best_row."""
+        if task_query.shape[0] == 0:
+            return
+        if sort:
+            order = np.argsort(task_segment, kind="stable")
+            task_query, task_segment = task_query[order], task_segment[order]
+        # groups: one segment and as many queries as keep the (queries x rows) product
+        # near 256 KB (in cache, and balanced parallel work)
+        change = np.flatnonzero(np.diff(task_segment)) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [task_segment.shape[0]]])
+        sizes = np.diff(self._segment_ptr)[task_segment[starts]]
+        steps = np.clip(_GROUP_VALUES // np.maximum(sizes, 1), 16, 1024)  # the products stay in cache
+        group_ptr = np.concatenate([np.concatenate([np.arange(a, b, step) for a, b, step in zip(starts, ends, steps)]),
+                                    [task_segment.shape[0]]]).astype(np.int64)
+        n_tasks = task_query.shape[0]
         L = self.classes_.shape[0]
+        # start from the best match already known for (query, class): fewer exact measurements
+        task_sq = best_sq[task_query, task_segment % L]
+        task_row = best_row[task_query, task_segment % L]
+        task_measured = np.empty(n_tasks, dtype=np.int64)
+        rel, absolute = self._margin()
+        # the groups' products run in parallel, one BLAS thread each
+        with threadpool_limits(1, user_api="blas"), parallel_chunksize(1):
+            _kernels.segment_search(self._data, self._rows, self._row_sq, self._segment_ptr, Q, query_sq, task_query,
+                                    task_segment, group_ptr, skip, rel, absolute, task_sq, task_row, task_measured)
+        _kernels.reduce_tasks(task_query, task_segment % L, task_sq, task_row, best_sq, best_row)
+        measured += np.bincount(task_query, weights=task_measured, minlength=measured.shape[0]).astype(np.int64)
+
+    def _best_matches(self, X, exclude=None, return_measured=False):
+        """(squared distances, rows) of every class's best match, (n, n_classes).
+
+        ``return_measured=True`` adds the number of rows measured exactly per
+        query (the work of the search besides the products).
+        """
+        L = self.classes_.shape[0]
+        exact = _check_bool(self.exact, "exact")
         n_probe = min(check_int(self.n_probe, "n_probe", low=1), self.partition_.n_cells_)
         n = X.shape[0]
-        best_sq = np.empty((n, L))
-        best_row = np.empty((n, L), dtype=np.int64)
+        best_sq = np.full((n, L), np.inf)
+        best_row = np.full((n, L), -1, dtype=np.int64)
+        measured = np.zeros(n, dtype=np.int64)
         with thread_limits(self.n_jobs):
             for lo in range(0, n, _QUERY_BATCH):
                 Xb = np.ascontiguousarray(X[lo:lo + _QUERY_BATCH])
-                probes = np.empty((Xb.shape[0], L, n_probe), dtype=np.int64)
+                nb = Xb.shape[0]
+                X64 = Xb.astype(np.float64)
+                query_sq = np.einsum("ij,ij->i", X64, X64)
+                query_norm = np.sqrt(query_sq)
+                skip = np.full(nb, -1, dtype=np.int64) if exclude is None \
+                    else np.ascontiguousarray(exclude[lo:lo + _QUERY_BATCH], dtype=np.int64)
+                out = (best_sq[lo:lo + _QUERY_BATCH], best_row[lo:lo + _QUERY_BATCH], measured[lo:lo + _QUERY_BATCH])
+                if exact:
+                    self._exact_tasks(Xb, X64, query_sq, query_norm, skip, *out)
+                    continue
+                probes = np.empty((nb, L, n_probe), dtype=np.int64)
                 # small products between numba parallel regions: one BLAS
                 # thread avoids the slowdown of spinning thread pools
                 with threadpool_limits(1, user_api="blas"):
                     for c in range(L):
                         probes[:, c, :] = self._probes(Xb, c, n_probe)
-                skip = np.full(Xb.shape[0], -1, dtype=np.int64) if exclude is None \
-                    else np.ascontiguousarray(exclude[lo:lo + _QUERY_BATCH], dtype=np.int64)
-                _kernels.best_match_scan(self._data, self._rows, self._segment_ptr, Xb, probes, skip,
-                                         best_sq[lo:lo + _QUERY_BATCH], best_row[lo:lo + _QUERY_BATCH])
-        return best_sq, best_row
+                task_query = np.repeat(np.arange(nb, dtype=np.int64), L * n_probe)
+                task_segment = (probes * L + np.arange(L)[None, :, None]).reshape(-1)
+                valid = probes.reshape(-1) >= 0
+                self._run_tasks(Xb, query_sq, task_query[valid], task_segment[valid], skip, *out)
+        return (best_sq, best_row, measured) if return_measured else (best_sq, best_row)
+
+    def _exact_tasks(self, Xb, X64, query_sq, query_norm, skip, best_sq, best_row, measured):
+        """Every class's exact best match: its nearest segment, then every segment its bound cannot exclude.
+
+        The distance from q to any member of segment s (centroid m, radius r)
+        is at least ``max(0, |q - m| - r)``; a segment is searched when that
+        bound does not exceed the best distance of the first pass.
+        """
+        L = self.classes_.shape[0]
+        segments = self._class_segments  # grouped by class
+        centers = self._seg_centers[segments]
+        c_sq = np.einsum("ij,ij->i", centers, centers)
+        with threadpool_limits(1, user_api="blas"):
+            D = query_sq[:, None] + c_sq[None, :] - 2.0 * (X64 @ centers.T)
+        scale = (query_norm[:, None] + np.sqrt(c_sq)[None, :]) ** 2
+        dist = np.sqrt(np.maximum(D - 1e-12 * scale, 0.0))  # lowered by the rounding of the expansion
+        nearest = np.empty((Xb.shape[0], L), dtype=np.int64)
+        for c in range(L):
+            a, b = self._class_ptr[c], self._class_ptr[c + 1]
+            if b > a:
+                nearest[:, c] = segments[a + np.argmin(D[:, a:b], axis=1)]
+        has = self._class_ptr[1:] > self._class_ptr[:-1]
+        task_query = np.repeat(np.arange(Xb.shape[0], dtype=np.int64), int(has.sum()))
+        self._run_tasks(Xb, query_sq, task_query, nearest[:, has].reshape(-1), skip, best_sq, best_row, measured)
+        bound = np.maximum(dist - self._seg_radius[segments][None, :] * (1 + 1e-12), 0.0) ** 2
+        limit = best_sq[:, segments % L] * (1 + 1e-9)
+        need = (bound <= limit) & (nearest[:, segments % L] != segments[None, :])
+        cols, queries = np.nonzero(need.T)  # segment-major: the tasks come grouped by segment
+        self._run_tasks(Xb, query_sq, queries.astype(np.int64), segments[cols], skip, best_sq, best_row, measured,
+                        sort=False)
 
     def _cell_scores(self, X):
         n_probe = min(check_int(self.n_probe, "n_probe", low=1), self.cell_means_.shape[0])

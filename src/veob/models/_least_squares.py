@@ -60,37 +60,103 @@ def _solve_spd(A, B, alpha):
         return V @ (inv[:, None] * (V.T @ B))
 
 
-def _moments(X, Y, rows):
-    """Centred second moments of ``X[rows]``: (count, x mean, y mean, Gram (X dtype), cross (float64))."""
-    x_mean = X[rows].mean(axis=0, dtype=np.float64)
-    y_mean = Y[rows].mean(axis=0)
-    xm = x_mean.astype(X.dtype)
-    G = np.zeros((X.shape[1], X.shape[1]), dtype=X.dtype)
-    B = np.zeros((X.shape[1], Y.shape[1]))
-    step = _row_block(X.shape[1])
-    for lo in range(0, rows.shape[0], step):
-        block = X[rows[lo:lo + step]] - xm
-        G += block.T @ block
-        B += block.T.astype(np.float64) @ (Y[rows[lo:lo + step]] - y_mean)
-    return rows.shape[0], x_mean, y_mean, G, B
+def _syrk_update(G, Z):
+    """``G += Z^T Z`` in place on the upper triangle of the Fortran-ordered G (BLAS syrk).
+
+    Z is (b, d) in C order and G's dtype: ``Z.T`` is then Fortran-ordered,
+    so neither array is copied; syrk does half the work of a product.
+    """
+    from scipy.linalg import blas
+
+    syrk = blas.ssyrk if G.dtype == np.float32 else blas.dsyrk
+    out = syrk(1.0, Z.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+    if out is not G:  # pragma: no cover - f2py updates a Fortran-ordered c of the right dtype in place
+        G[...] = out
 
 
-def _merge_moments(a, b):
-    """Moments of the union of two disjoint row sets (parallel-axis theorem)."""
-    na, xa, ya, Ga, Ba = a
-    nb, xb, yb, Gb, Bb = b
-    n = na + nb
-    dx, dy = xa - xb, ya - yb
-    w = na * nb / n
-    G = Ga.astype(np.float64) + Gb + w * np.outer(dx, dx)
-    B = Ba + Bb + w * np.outer(dx, dy)
-    return n, (na * xa + nb * xb) / n, (na * ya + nb * yb) / n, G, B
+def _solve_spd_upper(build, B):
+    """Solve ``A W = B`` for the SPD ``A = build()`` (float64, Fortran order, upper triangle read).
+
+    Cholesky in place (no copy of A); when A is not numerically positive
+    definite, ``build()`` is called again and the minimum-norm solution is
+    taken through the eigendecomposition (pseudo-inverse, as :func:`_solve_spd`).
+    """
+    try:
+        factor = scipy.linalg.cho_factor(build(), lower=False, overwrite_a=True, check_finite=False)
+        return scipy.linalg.cho_solve(factor, B, check_finite=False)
+    except np.linalg.LinAlgError:
+        w, V = scipy.linalg.eigh(build(), lower=False, overwrite_a=True, check_finite=False)
+        cutoff = V.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
+        inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
+        return V @ (inv[:, None] * (V.T @ B))
 
 
-def _solve_primal(moments, alpha):
-    _, x_mean, y_mean, G, B = moments
-    coef = _solve_spd(G, B, alpha)
-    return coef, y_mean - x_mean @ coef
+class RidgeMoments:
+    r"""Moments of (features, targets) about a fixed shift, for a ridge solved in closed form.
+
+    For rows :math:`x_i` with targets :math:`y_i` and a shift c (any
+    vector; near the mean it keeps the sums small and the float32 Gram
+    accurate), with :math:`z_i = x_i - c`, keeps the count n,
+    :math:`\sum z_i` and :math:`\sum y_i` (float64),
+    :math:`G = \sum z_i z_i^T` (upper triangle, one Fortran-ordered buffer in
+    the features' dtype, updated in place by BLAS syrk) and
+    :math:`B = \sum z_i y_i^T` (float64). Moments of disjoint row sets with
+    the same shift add up, so the rows can come in any blocks.
+
+    :meth:`solve` centres in float64 --
+    :math:`G_c = G - n \bar z \bar z^T`, :math:`B_c = B - n \bar z \bar y^T`
+    (the shift cancels exactly) -- and solves
+    :math:`(G_c + \alpha I) W = B_c` by Cholesky in one float64 buffer;
+    :math:`b = \bar y - (c + \bar z)^T W`. Memory: :math:`d^2` values in the
+    features' dtype plus :math:`d^2` float64 during a solve.
+    """
+
+    def __init__(self, shift, n_targets):
+        self.shift = np.asarray(shift)
+        d = self.shift.shape[0]
+        self.n = 0
+        self.sz = np.zeros(d)
+        self.sy = np.zeros(n_targets)
+        self.G = np.zeros((d, d), dtype=self.shift.dtype, order="F")
+        self.B = np.zeros((d, n_targets))
+
+    def add(self, F, Y, *, overwrite=False):
+        """Add the rows of F (n_rows, d) with targets Y (n_rows, n_targets).
+
+        ``overwrite=True`` lets the shift be subtracted in F itself (a
+        temporary of the caller's) instead of a copy.
+        """
+        if F.shape[0] == 0:
+            return
+        if overwrite and F.dtype == self.G.dtype and F.flags.c_contiguous and F.flags.writeable:
+            Z = F
+            Z -= self.shift
+        else:
+            Z = np.subtract(F, self.shift, dtype=self.G.dtype)
+        self.n += Z.shape[0]
+        self.sz += Z.sum(axis=0, dtype=np.float64)
+        self.sy += np.sum(Y, axis=0)
+        _syrk_update(self.G, Z)
+        step = _row_block(8 * Z.shape[1])  # float64 copies of a few MB at a time
+        for lo in range(0, Z.shape[0], step):
+            self.B += Z[lo:lo + step].T.astype(np.float64) @ Y[lo:lo + step]
+
+    def solve(self, alpha):
+        """Ridge weights (d, n_targets) and intercepts (n_targets,), float64."""
+        from scipy.linalg import blas
+
+        n = self.n
+        z_mean, y_mean = self.sz / n, self.sy / n
+
+        def build():
+            A = np.array(self.G, dtype=np.float64, order="F")
+            A = blas.dsyr(-float(n), z_mean, a=A, lower=0, overwrite_a=1)
+            A[np.diag_indices(A.shape[0])] += alpha
+            return A
+
+        coef = _solve_spd_upper(build, self.B - n * np.outer(z_mean, y_mean))
+        x_mean = self.shift.astype(np.float64) + z_mean
+        return coef, y_mean - x_mean @ coef
 
 
 def _solve_dual(X, Y, rows, alpha):
@@ -189,9 +255,13 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
     and the scores are :math:`s(x) = W^T x + b` (``decision_function``);
     ``predict`` returns the class of the largest score. These are 2 x
     RidgeClassifier's scores + 1 (its targets are :math:`2Y - 1`), so both
-    predict the same classes. The Gram matrix is accumulated in the input
-    dtype (float32 stays float32) over row blocks of the centred data, so
-    memory stays :math:`O(d^2)` plus one block.
+    predict the same classes. The primal form streams: the features of one
+    block of rows at a time (Nystroem features included) update the Gram
+    matrix of the rows shifted by an estimate of their mean, in the input
+    dtype (float32 stays float32) and in place (BLAS ``syrk``); the mean is
+    removed exactly in float64 before the Cholesky solve. Memory stays
+    :math:`O(d^2)` plus one block: the :math:`n \times d` feature matrix is
+    never formed.
 
     With ``kernel="rbf"`` the same ridge runs on
     :math:`\phi(x) = k(x, L) V_k W_k^{-1/2}`, where
@@ -205,9 +275,10 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
     ``predict_proba`` is :math:`\mathrm{softmax}(s(x) / T)`. The temperature
     T is fitted by maximum likelihood on the held-out calibration slice,
     scored by a model fitted on the other rows (temperature scaling, Guo et
-    al. 2017); in the primal form the Gram matrix of the whole training set
-    is assembled from the two slices' Gram matrices (parallel-axis
-    theorem), so calibration costs one extra Cholesky, not a second pass.
+    al. 2017); in the primal form the calibration rows' features are kept
+    and added to the same Gram matrix afterwards (the moments about a common
+    shift add up), so calibration costs one extra Cholesky, not a second
+    pass.
 
     References
     ----------
@@ -286,12 +357,13 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         else:
             cal, rest = np.arange(0), np.arange(n)
         if self.kernel == "rbf":
-            with stage(show, f"LeastSquaresClassifier.fit: Nystroem features ({self.n_components} landmarks)"):
+            with stage(show, f"LeastSquaresClassifier.fit: Nystroem landmarks ({self.n_components})"):
                 self.gamma_ = auto_gamma(X, rng) if isinstance(self.gamma, str) else float(self.gamma)
                 # landmarks from the fitting rows only: the calibration slice stays unseen
                 self.landmarks_, self.nystroem_map_ = fit_nystroem(X, rest, self.n_components, self.gamma_, rng)
-                X = nystroem_features(X, self.landmarks_, self.gamma_, self.nystroem_map_)
-        d = X.shape[1]
+            d = self.nystroem_map_.shape[1]
+        else:
+            d = X.shape[1]
         form = self.solver if self.solver != "auto" else ("primal" if d <= n else "dual")
         self.temperature_ = 1.0
         with stage(show, f"LeastSquaresClassifier.fit: {form} solve ({n} x {d})"):
@@ -300,30 +372,74 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
 
     def _solve(self, form, X, Y, rest, cal, target, alpha, calibrate, n):
         if form == "primal":
-            moments = _moments(X, Y, rest)
-            if calibrate:
-                coef, intercept = _solve_primal(moments, alpha)
-                scores = X[cal] @ coef.astype(X.dtype) + intercept
-                self.temperature_ = fit_temperature(scores, target[cal])
-                moments = _merge_moments(moments, _moments(X, Y, cal))
-            coef, intercept = _solve_primal(moments, alpha)
+            coef, intercept = self._fit_primal(X, Y, target, cal, calibrate, alpha)
         else:
+            F = self._features(X)
             if calibrate:
-                coef, intercept = _solve_dual(X, Y, rest, alpha)
-                scores = X[cal] @ coef.astype(X.dtype) + intercept
+                coef, intercept = _solve_dual(F, Y, rest, alpha)
+                scores = F[cal] @ coef.astype(F.dtype) + intercept
                 self.temperature_ = fit_temperature(scores, target[cal])
-            coef, intercept = _solve_dual(X, Y, np.arange(n), alpha)
+            coef, intercept = _solve_dual(F, Y, np.arange(n), alpha)
         self.coef_ = np.ascontiguousarray(coef.T)
         self.intercept_ = intercept
         self.solver_ = form
 
+    def _features(self, X):
+        """The features the weights act on: X, or its Nystroem features (X's dtype)."""
+        if self.kernel != "rbf":
+            return X
+        return nystroem_features(X, self.landmarks_.astype(X.dtype, copy=False), self.gamma_,
+                                 self.nystroem_map_.astype(X.dtype, copy=False))
+
+    def _fit_primal(self, X, Y, target, cal, calibrate, alpha):
+        """The d x d ridge over row blocks of the features (the n x d feature matrix is never formed).
+
+        The moments are taken about the mean feature of up to one block of
+        evenly spaced rows; the calibration rows' features are kept to be
+        scored by the model fitted without them, then added to the moments.
+        """
+        n = X.shape[0]
+        step = _row_block(max(X.shape[1], self.landmarks_.shape[0] if self.kernel == "rbf" else 0))
+        probe = np.unique(np.linspace(0, n - 1, min(n, step)).astype(np.int64))
+        moments = RidgeMoments(self._features(X[probe]).mean(axis=0, dtype=np.float64).astype(X.dtype),
+                               Y.shape[1])
+        is_cal = np.zeros(n, dtype=bool)
+        is_cal[cal] = True
+        F_cal = np.empty((cal.shape[0], moments.G.shape[0]), dtype=X.dtype)  # rows of cal, in order
+        filled = 0
+        for lo in range(0, n, step):
+            F = self._features(X[lo:lo + step])
+            fresh = F is not X and not np.shares_memory(F, X)  # a temporary: shifted in place
+            mask = is_cal[lo:lo + step]
+            if mask.any():
+                count = int(mask.sum())
+                F_cal[filled:filled + count] = F[mask]
+                filled += count
+                F, Yb, fresh = F[~mask], Y[lo:lo + step][~mask], True
+            else:
+                Yb = Y[lo:lo + step]
+            moments.add(F, Yb, overwrite=fresh)
+            del F
+        if calibrate:
+            coef, intercept = moments.solve(alpha)
+            scores = F_cal @ coef.astype(F_cal.dtype) + intercept
+            self.temperature_ = fit_temperature(scores, target[cal])
+            moments.add(F_cal, Y[cal], overwrite=True)
+        del F_cal
+        return moments.solve(alpha)
+
     def _scores(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
-        if self.kernel == "rbf":
-            X = nystroem_features(X, self.landmarks_.astype(X.dtype), self.gamma_,
-                                  self.nystroem_map_.astype(X.dtype))
-        return X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
+        W = self.coef_.T.astype(X.dtype)
+        b = self.intercept_.astype(X.dtype)
+        if self.kernel != "rbf":
+            return X @ W + b
+        out = np.empty((X.shape[0], W.shape[1]), dtype=X.dtype)
+        step = _row_block(max(X.shape[1], self.nystroem_map_.shape[0]))
+        for lo in range(0, X.shape[0], step):  # row blocks: the Nystroem features are never all formed
+            out[lo:lo + step] = self._features(X[lo:lo + step]) @ W + b
+        return out
 
     _softmax_scores = _scores  # the scores behind predict_proba (SoftmaxProbaMixin)
 

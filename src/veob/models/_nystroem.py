@@ -3,6 +3,7 @@ r"""Nystroem features of the Gaussian (RBF) kernel: a VEOB of the landmark kerne
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 __all__ = ["auto_gamma", "fit_nystroem", "nystroem_features"]
 
@@ -15,9 +16,12 @@ _EIG_RTOL = 1e-6
 
 
 def _sqdist(A, B, b_sq):
-    """Squared Euclidean distances (len(A), len(B)) in A's dtype, clipped at 0."""
+    """Squared Euclidean distances (len(A), len(B)) in A's dtype, clipped at 0 (one buffer)."""
     a_sq = np.einsum("ij,ij->i", A, A)
-    D = a_sq[:, None] + b_sq[None, :] - 2.0 * (A @ B.T)
+    D = A @ B.T
+    D *= -2.0
+    D += a_sq[:, None]
+    D += b_sq[None, :]
     np.maximum(D, 0, out=D)
     return D
 
@@ -46,18 +50,32 @@ def fit_nystroem(X, pool, n_components, gamma, rng):
     m = min(int(n_components), pool.shape[0])
     landmarks = np.ascontiguousarray(X[np.sort(rng.choice(pool, m, replace=False))])
     L64 = landmarks.astype(np.float64)
-    K = np.exp(-gamma * _sqdist(L64, L64, np.einsum("ij,ij->i", L64, L64)))
+    sq = np.einsum("ij,ij->i", L64, L64)
+    # K = exp(-gamma ||l_i - l_j||^2) built in place in one m x m buffer
+    K = L64 @ L64.T
+    del L64
+    K *= -2.0
+    K += sq[:, None]
+    K += sq[None, :]
+    np.maximum(K, 0, out=K)
+    K *= -gamma
+    np.exp(K, out=K)
+    # syevr overwrites K (K.T: the Fortran-ordered view, no copy) and needs O(m)
+    # workspace, where numpy's syevd copies K and needs 2 m^2 values more
     if m <= 2048:
         # one thread is as fast for this size, and OpenBLAS' threaded eigensolver
         # slows down many times when the cores are shared (measured here)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
-            w, V = np.linalg.eigh(K)
+            w, V = scipy.linalg.eigh(K.T, overwrite_a=True, check_finite=False, driver="evr")
     else:
-        w, V = np.linalg.eigh(K)
-    keep = w > _EIG_RTOL * max(float(w.max()), 1e-300)
-    T = V[:, keep] / np.sqrt(w[keep])
+        w, V = scipy.linalg.eigh(K.T, overwrite_a=True, check_finite=False, driver="evr")
+    del K
+    keep = w > _EIG_RTOL * max(float(w.max()), 1e-300)  # w ascending: keep is a suffix
+    r = int(keep.sum())
+    T = V[:, m - r:]
+    T /= np.sqrt(w[m - r:])
     return landmarks, np.ascontiguousarray(T[:, ::-1], dtype=X.dtype)
 
 

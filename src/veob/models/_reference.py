@@ -26,3 +26,20 @@ def best_match_scan_reference(data, rows, segment_ptr, queries, probes, exclude)
             best_sq[t, c] = sq[pick]
             best_row[t, c] = rows[cand][pick]
     return best_sq, best_row
+
+
+def best_match_brute_reference(data, rows, labels, queries, n_classes, exclude):
+    """Exact best match of every (query, class) over all training rows of the class (brute force)."""
+    n_q = queries.shape[0]
+    best_sq = np.full((n_q, n_classes), np.inf)
+    best_row = np.full((n_q, n_classes), -1, dtype=np.int64)
+    for t in range(n_q):
+        diff = data.astype(np.float64) - queries[t].astype(np.float64)
+        sq = np.einsum("ij,ij->i", diff, diff)
+        for c in range(n_classes):
+            cand = np.flatnonzero((labels == c) & (rows != exclude[t]))
+            if cand.size:
+                pick = cand[np.lexsort((rows[cand], sq[cand]))[0]]
+                best_sq[t, c] = sq[pick]
+                best_row[t, c] = rows[pick]
+    return best_sq, best_row
