@@ -190,7 +190,7 @@ def test_context_embedder_errors():
     with pytest.raises(ValueError, match="no word occurs min_count=1000"):
         ContextEmbedder(min_count=1000).fit(sentences)
     with pytest.raises(ValueError, match="on a small corpus use subsample=None"):
-        ContextEmbedder(n_components=2).fit(sentences)
+        ContextEmbedder(n_components=2, random_state=0).fit(sentences)
 
 
 def test_context_embedder_save_load(tmp_path):
