@@ -82,6 +82,8 @@ def _fmt(value, digits=3):
         return ""
     if isinstance(value, float):
         return f"{value:.{digits}g}"
+    if isinstance(value, dict):  # e.g. dev-set scores: {"men-dev": 0.63, ...}
+        return "{" + ", ".join(f"{k} {_fmt(v, digits)}" for k, v in value.items()) + "}"
     return str(value)
 
 
@@ -136,7 +138,8 @@ def render(benchmarks, machine, when):
                     "top1", "top3", "test_top1", "test_top3", "slowdown", "error", "s50", "svd_seconds",
                     "error_seconds", "reingest_seconds", "worker_peak_rss_gb", "top5", "norvig_top1",
                     "corrections_per_s", "norvig_corrections_per_s", "corrections_per_s_by_cpu", "load_average",
-                    "coverage", "quick"):
+                    "coverage", "cpu_seconds", "dev_sets", "peer_dev_sets", "peer_peak_rss_gb", "sentences_per_s",
+                    "peer_sentences_per_s", "sts_dev", "peer_sts_dev", "quick"):
             if key in e and e[key] not in (None, False):
                 notes.append(f"{key}={_fmt(e[key])}")
         peak, inputs = e.get("peak_rss_gb"), e.get("input_rss_gb")

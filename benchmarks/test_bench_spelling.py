@@ -9,18 +9,15 @@ reviews (words seen >= 2 times) and 200 misspellings.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from veob.text import SpellingCorrector
 
-from .conftest import child_peak_rss_gb, record_ratio, time_peer
+from .conftest import record_ratio, time_peer
 from .spelling_dev import NorvigCorrector, imdb_vocabulary, read_pairs
 
 pytestmark = pytest.mark.real_data
@@ -84,18 +81,7 @@ def test_spelling_vs_norvig(run, benchmark, vocabulary, dev):
 
 
 def test_spelling_fit(run, benchmark, vocabulary):
-    """Fit on the vocabulary: embedding, CellIndex, arrays; peak memory in a child process."""
+    """Fit on the vocabulary: embedding, CellIndex, arrays (timed in a child: its peak memory is recorded)."""
     words, counts = vocabulary
     speller = run(SpellingCorrector(random_state=0).fit, words, counts, rounds=3)
     benchmark.extra_info.update(n_words=len(words), n_cells=speller.index_.n_cells_)
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / "vocab.json"
-        file.write_text(json.dumps([words, np.asarray(counts).tolist()]))
-        src = Path(__file__).resolve().parents[1] / "src"  # this checkout's veob, also without an install
-        _, peak = child_peak_rss_gb(
-            f"import json, sys\nsys.path.insert(0, {str(src)!r})\n"
-            "from veob.text import SpellingCorrector\n"
-            f"words, counts = json.loads(open({str(file)!r}).read())\n"
-            "mark()\n"
-            "SpellingCorrector(random_state=0).fit(words, counts)\n")
-    benchmark.extra_info["peak_rss_gb"] = peak

@@ -357,7 +357,7 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         else:
             cal, rest = np.arange(0), np.arange(n)
         if self.kernel == "rbf":
-            with stage(show, f"LeastSquaresClassifier.fit: Nystroem landmarks ({self.n_components})"):
+            with stage(show, f"LeastSquaresClassifier.fit: Nystroem features ({self.n_components} landmarks)"):
                 self.gamma_ = auto_gamma(X, rng) if isinstance(self.gamma, str) else float(self.gamma)
                 # landmarks from the fitting rows only: the calibration slice stays unseen
                 self.landmarks_, self.nystroem_map_ = fit_nystroem(X, rest, self.n_components, self.gamma_, rng)
