@@ -57,7 +57,8 @@ def run(args):
         raise UsageError(f"--components {args.components} must be >= 1")
     out = out_dir(args, "veob-demo")
     warmup = {}
-    warm_up(args, warmup, ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels"),
+    warm_up(args, warmup, ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._build_kernels",
+                           "veob.partition._search_kernels"),
             lambda: _pipeline(X_train[:120], y_train[:120], X_test[:20], args.keep, k, args.seed))
     with timer(timings, "dct2"):
         F_train = dct2(X_train, keep=args.keep).reshape(len(X_train), -1)

@@ -79,8 +79,8 @@ def run(args):
     return 0
 
 
-_KERNELS = ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels",
-            "veob.models._kernels", "veob.images._kernels")
+_KERNELS = ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._build_kernels",
+            "veob.partition._search_kernels", "veob.models._kernels", "veob.images._kernels")
 
 
 def _warm_pipelines(pipelines, X_train, y_train, X_test, y_test):

@@ -149,8 +149,8 @@ def remove_empty_outputs():
 
 # the numba kernel modules, in data-flow order; `veob warmup` compiles them all
 KERNEL_MODULES = (
-    "veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels", "veob.models._kernels",
-    "veob.images._kernels", "veob.text._kernels", "veob.text._composer_kernels", "veob.baselines._kernels",
+    "veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._build_kernels",
+    "veob.partition._search_kernels", "veob.models._kernels", "veob.images._kernels", "veob.text._kernels", "veob.text._composer_kernels", "veob.baselines._kernels",
 )
 
 
