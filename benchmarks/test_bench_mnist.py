@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from veob.models import evaluate_paper_pipeline, evaluate_patch_pipeline
+from veob.experiments import evaluate_paper_pipeline, evaluate_patch_pipeline
 
 from ._data import data_root as _data_root
 from .conftest import record_ratio, time_peer

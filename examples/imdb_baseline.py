@@ -35,8 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from veob.baselines import SentimentClassifier, format_imdb_table, run_imdb_protocol, seed_validation_split
+from veob.baselines import SentimentClassifier
 from veob.datasets import load_imdb
+from veob.experiments import format_imdb_table, run_imdb_protocol, seed_validation_split
 
 
 def subsample(data, n, seed=0):

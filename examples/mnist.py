@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from veob.datasets import load_mnist  # noqa: E402
-from veob.models import evaluate_paper_pipeline, evaluate_patch_pipeline  # noqa: E402
+from veob.experiments import evaluate_paper_pipeline, evaluate_patch_pipeline  # noqa: E402
 from veob.partition import CellIndex  # noqa: E402
 from veob.plotting import plot_match_grid, plot_singular_values, save_figure  # noqa: E402
 from veob.store import ChromaStore  # noqa: E402

@@ -16,8 +16,8 @@ pytest.importorskip("spacy")
 pytest.importorskip("chromadb")
 pytest.importorskip("matplotlib")
 
-from veob.cli import _text_pipelines as tp  # noqa: E402
-from veob.cli import main  # noqa: E402
+from veob.cli import _text_common, main  # noqa: E402
+from veob.experiments import _text_pipelines as tp  # noqa: E402
 from veob.store import ChromaStore  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -193,7 +193,7 @@ def test_store_errors_are_one_line(data, tmp_path, capsys):
 
 def test_unreachable_scheduler(data, tmp_path, capsys, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(tp, "CONNECT_TIMEOUT", "0.5s")
+    monkeypatch.setattr(_text_common, "CONNECT_TIMEOUT", "0.5s")
     _one_line_error(capsys, ["context", "--data", str(data), "--out", str(tmp_path), "--no-store",
                              "--scheduler", "tcp://127.0.0.1:9"],
                     "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'")

@@ -1,4 +1,4 @@
-"""veob.models: LeastSquaresClassifier, JointEmbeddingClassifier, pipelines, kernels."""
+"""veob.models: LeastSquaresClassifier, JointEmbeddingClassifier, kernels (the pipelines: test_experiments.py)."""
 
 import pickle
 
@@ -8,13 +8,7 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.linear_model import RidgeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from veob.models import (
-    JointEmbeddingClassifier,
-    LeastSquaresClassifier,
-    evaluate_paper_pipeline,
-    evaluate_patch_pipeline,
-    top_k_accuracy,
-)
+from veob.models import JointEmbeddingClassifier, LeastSquaresClassifier, top_k_accuracy
 from veob.models._calibration import fit_temperature, softmax
 from veob.models._reference import best_match_scan_reference
 
@@ -355,46 +349,6 @@ def test_top_k_accuracy_validation():
     with pytest.raises(ValueError, match="ranking must have shape"):
         top_k_accuracy([1, 2], [[1, 2, 3]])
     assert top_k_accuracy([3], [[1, 2, 3]], k=3) == 1.0
-
-
-# ---------------------------------------------------------------- pipelines
-def test_paper_pipeline_on_sklearn_digits():
-    digits = load_digits()
-    images, y = digits.images, digits.target
-    result = evaluate_paper_pipeline(images[:1500], y[:1500], images[1500:], y[1500:], n_components=20,
-                                     min_samples=50, random_state=0)
-    assert result["train_top1"] == 1.0
-    assert result["test_top1"] > 0.9 and result["test_top3"] > 0.98
-    assert result["components"].shape == (20, 64)
-    assert set(result["seconds"]) == {"dct", "svd", "fit", "rank_test", "rank_train", "total"}
-    with pytest.raises(ValueError, match="X_train must have shape"):
-        evaluate_paper_pipeline(images.reshape(len(y), -1), y, images, y)
-    with pytest.raises(ValueError, match="labels of X_test"):
-        evaluate_paper_pipeline(images, y, images, y[:5])
-
-
-def test_patch_pipeline_on_sklearn_digits():
-    from veob.images import PatchEmbedder
-
-    digits = load_digits()
-    embedder = PatchEmbedder(patch_size=3, n_filters=(4, 4), block_size=4, hist_components=8, random_state=0)
-    result = evaluate_patch_pipeline(digits.images[:1500], digits.target[:1500], digits.images[1500:],
-                                     digits.target[1500:], embedder=embedder, scale=16.0)
-    assert result["n_features"] == 4 * 4 * 8
-    assert result["test_top1"] > 0.87
-    assert result["test_top3"] > result["test_top1"]
-
-
-# ---------------------------------------------------------------- real data
-def test_paper_pipeline_mnist_slice(data_root):
-    from veob.datasets import load_mnist
-
-    X, y, Xt, yt = load_mnist(data_root / "mnist")
-    result = evaluate_paper_pipeline(X[:5000], y[:5000], Xt[:2000], yt[:2000], min_samples=100,
-                                     rank_train=False, random_state=0)
-    # exact search (every cell) gives 91.7 % / 98.9 % on this slice, one cell 90.6 % / 98.5 %
-    assert result["test_top1"] > 0.89
-    assert result["test_top3"] > 0.98
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

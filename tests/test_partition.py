@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from veob.partition import CellIndex, VoronoiPartition
-from veob.partition import _kernels as K
+from veob.partition import _build_kernels as K
 from veob.partition import _reference as R
+from veob.partition import _search_kernels as S
 from veob.partition._partition import build_tree, make_items, nearest_centers
 
 DTYPES = [np.float32, np.float64]
@@ -119,7 +120,7 @@ def test_cell_phi_matches_twin_and_bounds_distances(dtype):
     for c in range(index.n_cells_):
         base, n_c = index._phi_ptr[c], ptr[c + 1] - ptr[c]
         stride = (index._phi_ptr[c + 1] - base) // (m + 1)
-        assert stride % K.PHI_ALIGN == 0 and stride >= n_c
+        assert stride % S.PHI_ALIGN == 0 and stride >= n_c
         phi[ptr[c]:ptr[c + 1]] = index._phi[base:base + (m + 1) * stride].reshape(m + 1, stride)[:, :n_c].T
     ref = R.cell_phi_reference(data, ptr, index._centers, index._mean, index._axes)
     np.testing.assert_allclose(phi, ref, rtol=1e-6, atol=1e-5)
@@ -155,7 +156,7 @@ def test_nearest_cell_matches_twin(dtype):
     C = rng.standard_normal((40, 6))
     Q = rng.standard_normal((100, 6)).astype(dtype)
     out = np.empty(100, dtype=np.int64)
-    K.nearest_cell(np.ascontiguousarray(C.T).reshape(-1), Q, out)
+    S.nearest_cell(np.ascontiguousarray(C.T).reshape(-1), Q, out)
     np.testing.assert_array_equal(out, R.nearest_cell_reference(C, Q))
 
 

@@ -6,8 +6,9 @@ from sklearn.datasets import load_digits
 
 pytest.importorskip("tqdm")
 
+from veob.experiments import evaluate_patch_pipeline  # noqa: E402
 from veob.images import PatchEmbedder  # noqa: E402
-from veob.models import LeastSquaresClassifier, evaluate_patch_pipeline  # noqa: E402
+from veob.models import LeastSquaresClassifier  # noqa: E402
 from veob.text import ReviewComposer  # noqa: E402
 
 DIGITS = load_digits()

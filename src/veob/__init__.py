@@ -18,6 +18,8 @@ Saving models
 Subpackages imported on demand: :mod:`veob.datasets` (loaders),
 :mod:`veob.text` (corpus preparation, word and sentence embedders),
 :mod:`veob.store` (Chroma), :mod:`veob.plotting` (report figures).
+:mod:`veob.experiments` holds the protocols behind the paper's tables
+and the seeds' experiments (run by the ``veob`` command; not stable API).
 
 ``import veob`` imports no optional dependency (spacy, chromadb, dask,
 fbpca, pillow, matplotlib); features that need one import it on first use.

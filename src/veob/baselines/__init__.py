@@ -2,8 +2,8 @@
 Baselines against the neural seeds (:mod:`veob.baselines`)
 ===========================================================
 
-Backprop-free models built from veob parts, and runners that reproduce the
-seed notebooks' experiments with them.
+Backprop-free models built from veob parts. The runners that reproduce the
+seed notebooks' experiments with them are in :mod:`veob.experiments`.
 
 Text classification
 -------------------
@@ -26,36 +26,29 @@ Pen trajectories (the TAP seed, on UCI pen digits)
 
    TrajectoryClassifier   -- spectral transform + SVD embedding + closed-form head, any length
 
-IMDB protocol (the BiLSTM/GloVe seed notebook)
-----------------------------------------------
-
-.. autosummary::
-
-   run_imdb_protocol      -- experiments (a)-(e) and the default model, timed
-   format_imdb_table      -- the results beside the seed's, as Markdown
-   seed_validation_split  -- the seed's per-class random.Random(1337) 20 % split
-   IMDB_EXPERIMENTS       -- experiment id -> (setting, parameters, labelled reviews)
-   SEED_IMDB_RESULTS      -- the seed's reported test accuracies
+The IMDB protocol of the BiLSTM/GloVe seed notebook (``run_imdb_protocol``,
+``format_imdb_table``, ``seed_validation_split``, ``IMDB_EXPERIMENTS``,
+``SEED_IMDB_RESULTS``) moved to :mod:`veob.experiments`; importing it from
+here still works until veob 0.2.0, with a FutureWarning.
 """
 
 from ._image import ImageClassifier
-from ._imdb_protocol import (
-    IMDB_EXPERIMENTS,
-    SEED_IMDB_RESULTS,
-    format_imdb_table,
-    run_imdb_protocol,
-    seed_validation_split,
-)
 from ._sentiment import SentimentClassifier
 from ._trajectory import TrajectoryClassifier
 
 __all__ = [
-    "IMDB_EXPERIMENTS",
     "ImageClassifier",
-    "SEED_IMDB_RESULTS",
     "SentimentClassifier",
     "TrajectoryClassifier",
-    "format_imdb_table",
-    "run_imdb_protocol",
-    "seed_validation_split",
 ]
+
+_MOVED_TO_EXPERIMENTS = ("IMDB_EXPERIMENTS", "SEED_IMDB_RESULTS", "format_imdb_table", "run_imdb_protocol",
+                         "seed_validation_split")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_EXPERIMENTS:  # deprecated re-export, removed in veob 0.2.0
+        from .. import experiments
+
+        return experiments._moved(__name__, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -115,7 +115,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
     --------
     veob.svd : the truncated SVD behind the embedding.
     veob.SVDEmbedder : the VEOB embedding of numeric matrices.
-    veob.baselines.run_imdb_protocol : the seed notebook's experiments.
+    veob.experiments.run_imdb_protocol : the seed notebook's experiments.
 
     Notes
     -----

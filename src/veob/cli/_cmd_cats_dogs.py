@@ -239,12 +239,13 @@ def format_cats_dogs_table(metrics, timings):
 
 
 def _confusion_figure(cm, path, args):
+    from ..plotting._figures import headless_pyplot
+
     try:
-        import matplotlib
+        headless_pyplot()
     except ImportError:
         say(args, "  (no confusion-matrix figure: it needs matplotlib: pip install 'veob[plot]')")
         return None
-    matplotlib.use("Agg")
     from ..plotting import plot_confusion_matrix, save_figure
 
     ax = plot_confusion_matrix(np.asarray(cm), class_names=list(_CLASS_NAMES),

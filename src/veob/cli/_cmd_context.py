@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiments._text_pipelines import (first_known, fit_context, format_similarity_scores, format_word_tables,
+                                           store_words, word_neighbours, word_similarity_scores)
 from ._common import data_root
-from ._text_pipelines import (COLLECTIONS, TextRun, add_text_options, fit_context, first_known,
-                              format_similarity_scores, format_word_tables, scheduler_solver, store_words,
-                              word_neighbours, word_similarity_scores)
+from ._text_common import COLLECTIONS, TextRun, add_text_options, scheduler_solver
 
 HELP = ("section 6.3: context word vectors of the IMDB reviews (the paper's two bags, SVD 50, on the "
         "unsup sentences, and PPMI-SVD 300 with the defaults chosen on the development sets, on all 100k "

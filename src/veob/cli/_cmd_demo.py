@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (add_store_option, machine_info, open_chroma, out_dir, say, show_progress, timer, warm_up,
-                      write_json_atomic)
+from ._common import add_store_option, fill_store, machine_info, out_dir, say, timer, warm_up, write_json_atomic
 
 HELP = "DCT -> SVD -> nearest-neighbour matching on scikit-learn's 8x8 digits (no download)"
 
@@ -38,7 +37,7 @@ def run(args):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    from .. import SVDEmbedder, dct2, plot_singular_values
+    from .. import SVDEmbedder, dct2
 
     if not 1 <= args.keep <= 8:
         from ._common import UsageError
@@ -57,7 +56,8 @@ def run(args):
         raise UsageError(f"--components {args.components} must be >= 1")
     out = out_dir(args, "veob-demo")
     warmup = {}
-    warm_up(args, warmup, ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels"),
+    warm_up(args, warmup, ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._build_kernels",
+                           "veob.partition._search_kernels"),
             lambda: _pipeline(X_train[:120], y_train[:120], X_test[:20], args.keep, k, args.seed))
     with timer(timings, "dct2"):
         F_train = dct2(X_train, keep=args.keep).reshape(len(X_train), -1)
@@ -108,12 +108,10 @@ def _pipeline(X_train, y_train, X_test, keep, k, seed):
 
 
 def _save_singular_values(s, k, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .. import plot_singular_values
+    from ..plotting._figures import headless_pyplot
+
+    plt = headless_pyplot()
 
     ax = plot_singular_values(s, n_components=k, title="8x8 digits: DCT -> SVD")
     ax.figure.savefig(path, dpi=100)
@@ -122,26 +120,11 @@ def _save_singular_values(s, k, path):
 
 def _fill_store(args, out, P_train, y_train, queries, query_labels, timings):
     """Upsert the training vectors into a Chroma collection and query it."""
-    try:
-        store_path = args.chroma or str(out / "chroma")
-        with timer(timings, "chroma_upsert"):
-            store = open_chroma(store_path)
-            store.upsert(
-                "digits-demo",
-                P_train.astype(np.float32),
-                documents=[f"digit {int(y)}" for y in y_train],
-                metadatas=[{"label": int(y), "split": "train"} for y in y_train],
-                progress=show_progress(args),
-            )
-        with timer(timings, "chroma_query"):
-            hits = store.query("digits-demo", queries.astype(np.float32), n_results=5)[0]
-    except ImportError as exc:
-        say(args, f"  Chroma skipped: {exc}")
+    report = fill_store(args, out, "digits-demo", P_train.astype(np.float32), queries.astype(np.float32),
+                        timings=timings, documents=[f"digit {int(y)}" for y in y_train],
+                        metadatas=[{"label": int(y), "split": "train"} for y in y_train])
+    if report is None:
         return None
-    return {
-        "path": store_path,
-        "collection": "digits-demo",
-        "count": store.count("digits-demo"),
-        "query_label": int(query_labels[0]),
-        "hits": [{"id": h.id, "document": h.document, "distance": float(h.distance)} for h in hits],
-    }
+    hits = report.pop("hits")
+    return {**report, "query_label": int(query_labels[0]),
+            "hits": [{"id": h.id, "document": h.document, "distance": float(h.distance)} for h in hits]}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..experiments._text_pipelines import (find_dictionary, first_known, fit_dictionary, format_word_tables,
+                                           store_words, word_neighbours)
 from ._common import UsageError, data_root
-from ._text_pipelines import (COLLECTIONS, TextRun, add_text_options, find_dictionary, fit_dictionary,
-                              first_known, format_word_tables, store_words, word_neighbours)
+from ._text_common import COLLECTIONS, TextRun, add_text_options
 
 HELP = ("section 6.4: word vectors from the dictionary's synonyms and antonyms (the paper's slices, and "
         "the best setting), SVD 300, the paper's query tables, singular values, Chroma")

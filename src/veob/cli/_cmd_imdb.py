@@ -90,8 +90,8 @@ def _limit(data, n, seed):
 
 
 def run(args):
-    from ..baselines import format_imdb_table, run_imdb_protocol
     from ..datasets import load_imdb
+    from ..experiments import format_imdb_table, run_imdb_protocol
 
     experiments, sizes = _parse_args(args)
     root = data_root(args)
@@ -144,13 +144,14 @@ def run(args):
 
 
 def _learning_curve_figure(rows, path, args):
+    from ..plotting._figures import headless_pyplot
+
     try:
-        import matplotlib
+        headless_pyplot()
     except ImportError:
         say(args, "  (no learning-curve figure: it needs matplotlib: pip install 'veob[plot]')")
         return None
-    matplotlib.use("Agg")
-    from ..baselines import SEED_IMDB_RESULTS
+    from ..experiments import SEED_IMDB_RESULTS
     from ..plotting import plot_learning_curve, save_figure
 
     sizes = [r["n_train"] for r in rows]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (UsageError, add_store_option, data_root, machine_info, open_chroma, out_dir, say,
-                      show_progress, timer, warm_up, write_json_atomic)
+from ._common import (UsageError, add_store_option, data_root, fill_store, machine_info, out_dir, say, show_progress,
+                      timer, warm_up, write_json_atomic)
 
 HELP = ("MNIST / Fashion-MNIST: the paper's DCT -> SVD 30 -> joint-embedding pipeline and the "
         "PatchEmbedder + least-squares pipeline (top-1, top-3, timings, figures, Chroma)")
@@ -79,13 +79,14 @@ def run(args):
     return 0
 
 
-_KERNELS = ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels",
-            "veob.models._kernels", "veob.images._kernels")
+_KERNELS = ("veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._build_kernels",
+            "veob.partition._search_kernels", "veob.models._kernels", "veob.images._kernels")
 
 
 def _warm_pipelines(pipelines, X_train, y_train, X_test, y_test):
     """Both pipelines on a few hundred images, untimed: compiles (or loads) their numba kernels."""
-    from ..models import LeastSquaresClassifier, evaluate_paper_pipeline, evaluate_patch_pipeline
+    from ..experiments import evaluate_paper_pipeline, evaluate_patch_pipeline
+    from ..models import LeastSquaresClassifier
 
     n, m = min(len(X_train), 400), min(len(X_test), 50)
     if "paper" in pipelines:
@@ -98,7 +99,7 @@ def _warm_pipelines(pipelines, X_train, y_train, X_test, y_test):
 
 def _paper(args, out, report, X_train, y_train, X_test, y_test):
     from .._progress import stage
-    from ..models import evaluate_paper_pipeline
+    from ..experiments import evaluate_paper_pipeline
 
     min_samples = 200 if len(X_train) >= 20000 else 20
     with stage(show_progress(args), "paper pipeline: DCT, SVD, joint embedding, ranking"):
@@ -121,7 +122,7 @@ def _paper(args, out, report, X_train, y_train, X_test, y_test):
 
 
 def _patch(args, X_train, y_train, X_test, y_test):
-    from ..models import evaluate_patch_pipeline
+    from ..experiments import evaluate_patch_pipeline
 
     result = evaluate_patch_pipeline(X_train, y_train, X_test, y_test, progress=show_progress(args))
     sec = result["seconds"]
@@ -136,13 +137,13 @@ def _patch(args, X_train, y_train, X_test, y_test):
 
 def _figures(args, out, result, X_train, y_train, X_test, y_test, n_rows=6, n_matches=5):
     """Singular values, and a correct and a wrong match grid (test images and their nearest training images)."""
+    from ..plotting._figures import headless_pyplot
+
     try:
-        import matplotlib
+        plt = headless_pyplot()
     except ImportError as exc:
         say(args, f"  figures skipped: {exc}")
         return []
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from ..decomposition import plot_singular_values
     from ..partition import CellIndex
@@ -176,25 +177,17 @@ def _figures(args, out, result, X_train, y_train, X_test, y_test, n_rows=6, n_ma
 
 
 def _fill_store(args, out, P_train, y_train, P_test, y_test, timings):
-    path = args.chroma or str(out / "chroma")
     collection = f"mnist-{args.kind}-svd{P_train.shape[1]}"
-    vectors = np.vstack([P_train, P_test]).astype(np.float32)
     labels = np.concatenate([y_train, y_test])
     splits = ["train"] * len(P_train) + ["test"] * len(P_test)
     ids = [f"{s}-{i}" for s, n in (("train", len(P_train)), ("test", len(P_test))) for i in range(n)]
-    try:
-        with timer(timings, "chroma_upsert"):
-            store = open_chroma(path)
-            store.upsert(collection, vectors, ids=ids,
-                         metadatas=[{"label": int(y), "split": s} for y, s in zip(labels, splits)],
-                         progress=show_progress(args))
-        with timer(timings, "chroma_query"):
-            hits = store.query(collection, P_test[:1].astype(np.float32), n_results=5)[0]
-    except ImportError as exc:
-        say(args, f"  Chroma skipped: {exc}")
+    report = fill_store(args, out, collection, np.vstack([P_train, P_test]).astype(np.float32),
+                        P_test[:1].astype(np.float32), timings=timings, ids=ids,
+                        metadatas=[{"label": int(y), "split": s} for y, s in zip(labels, splits)])
+    if report is None:
         return None
-    say(args, f"  Chroma: {store.count(collection)} vectors in {path} (collection {collection!r}) in "
+    hits = report.pop("hits")
+    say(args, f"  Chroma: {report['count']} vectors in {report['path']} (collection {collection!r}) in "
               f"{timings['chroma_upsert']:.1f} s; first test image (a {int(y_test[0])}) -> "
               + ", ".join(f"{h.id} ({h.distance:.3g})" for h in hits))
-    return {"path": path, "collection": collection, "count": store.count(collection),
-            "hits": [{"id": h.id, "distance": float(h.distance)} for h in hits]}
+    return {**report, "hits": [{"id": h.id, "distance": float(h.distance)} for h in hits]}

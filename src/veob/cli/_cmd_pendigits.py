@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from ._common import (UsageError, add_store_option, data_root, machine_info, open_chroma, out_dir, say,
-                      show_progress, timer, write_json_atomic, write_text_atomic)
+from ._common import (UsageError, add_store_option, data_root, fill_store, machine_info, out_dir, say, timer,
+                      write_json_atomic, write_text_atomic)
 
 HELP = ("UCI pen digits: raw k-NN, spectral transform + 1-NN and TrajectoryClassifier side by side, "
         "with a random-length robustness test, figures and a Chroma collection")
@@ -182,12 +182,12 @@ def run(args):
 
 def confusion_figure(y_true, y_pred, classes, path):
     """Save the confusion matrix of the classifier's test predictions."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from sklearn.metrics import confusion_matrix
 
     from ..plotting import plot_confusion_matrix, save_figure
+    from ..plotting._figures import headless_pyplot
+
+    headless_pyplot()
 
     cm = confusion_matrix(y_true, y_pred, labels=classes)
     ax = plot_confusion_matrix(cm, class_names=[str(c) for c in classes],
@@ -213,12 +213,10 @@ def neighbours_figure(clf, X_train, y_train, X_test, y_test, n_queries, path, n_
     misclassified ones, up to ``n_queries``; a dot marks where the pen
     starts, red titles mark neighbours of another class.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ..plotting import save_figure
+    from ..plotting._figures import headless_pyplot
+
+    plt = headless_pyplot()
 
     pred = clf.predict(X_test)
     firsts = [int(np.flatnonzero(y_test == c)[0]) for c in np.unique(y_test)]
@@ -241,30 +239,19 @@ def neighbours_figure(clf, X_train, y_train, X_test, y_test, n_queries, path, n_
 
 def _fill_store(args, out, clf, X_train, y_train, X_test, y_test, timings):
     """Upsert the embedded train and test trajectories (label, split) and query the first test one."""
-    try:
-        store_path = args.chroma or str(out / "chroma")
-        with timer(timings, "chroma_upsert"):
-            P = np.vstack([clf.transform(X_train), clf.transform(X_test)]).astype(np.float32)
-            splits = ["train"] * len(X_train) + ["test"] * len(X_test)
-            labels = np.concatenate([y_train, y_test])
-            local = np.concatenate([np.arange(len(X_train)), np.arange(len(X_test))])
-            store = open_chroma(store_path)
-            store.upsert(COLLECTION, P,
-                         ids=[f"{s}-{i}" for s, i in zip(splits, local)],
-                         documents=[f"digit {int(y)} ({s} #{i})" for y, s, i in zip(labels, splits, local)],
-                         metadatas=[{"label": int(y), "split": s, "index": int(i)}
-                                    for y, s, i in zip(labels, splits, local)],
-                         progress=show_progress(args))
-        with timer(timings, "chroma_query"):
-            hits = store.query(COLLECTION, P[len(X_train)], n_results=5, where={"split": "train"})[0]
-    except ImportError as exc:
-        say(args, f"  Chroma skipped: {exc}")
+    P = np.vstack([clf.transform(X_train), clf.transform(X_test)]).astype(np.float32)
+    splits = ["train"] * len(X_train) + ["test"] * len(X_test)
+    labels = np.concatenate([y_train, y_test])
+    local = np.concatenate([np.arange(len(X_train)), np.arange(len(X_test))])
+    report = fill_store(args, out, COLLECTION, P, P[len(X_train)], timings=timings,
+                        ids=[f"{s}-{i}" for s, i in zip(splits, local)],
+                        documents=[f"digit {int(y)} ({s} #{i})" for y, s, i in zip(labels, splits, local)],
+                        metadatas=[{"label": int(y), "split": s, "index": int(i)}
+                                   for y, s, i in zip(labels, splits, local)],
+                        where={"split": "train"})
+    if report is None:
         return None
-    return {
-        "path": store_path,
-        "collection": COLLECTION,
-        "count": store.count(COLLECTION),
-        "query_label": int(y_test[0]),
-        "hits": [{"id": h.id, "document": h.document, "distance": float(h.distance),
-                  "label": int(h.metadata["label"])} for h in hits],
-    }
+    hits = report.pop("hits")
+    return {**report, "query_label": int(y_test[0]),
+            "hits": [{"id": h.id, "document": h.document, "distance": float(h.distance),
+                      "label": int(h.metadata["label"])} for h in hits]}

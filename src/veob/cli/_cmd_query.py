@@ -224,8 +224,8 @@ def _text_search(model, text, k):
     SentenceEmbedder tokenizes the text as ``veob sentences`` prepared its
     corpus and searches the fitted sentences.
     """
+    from ..experiments._text_pipelines import tokenize_queries
     from ..text import WordVectors
-    from ._text_pipelines import tokenize_queries
 
     cls = type(model).__name__
     if hasattr(model, "most_similar") and hasattr(model, "embedding_") and hasattr(model, "word_vectors"):

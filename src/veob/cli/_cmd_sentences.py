@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..experiments._text_pipelines import (fit_context, fit_sentences, format_sentence_tables, sentence_neighbours,
+                                           store_sentences)
 from ._common import UsageError, data_root
-from ._text_pipelines import (COLLECTIONS, TextRun, add_text_options, fit_context, fit_sentences,
-                              format_sentence_tables, scheduler_solver, sentence_neighbours, store_sentences)
+from ._text_common import COLLECTIONS, TextRun, add_text_options, scheduler_solver
 
 HELP = ("section 6.5: sentence vectors (spectral transform of word vectors -> SVD) in the paper's setting "
         "and the best one, the paper's two queries, singular values, Chroma")

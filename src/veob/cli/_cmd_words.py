@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..experiments._text_pipelines import first_known, fit_orthography, format_word_tables, store_words, word_neighbours
 from ._common import data_root
-from ._text_pipelines import (COLLECTIONS, TextRun, add_text_options, fit_orthography, first_known, format_word_tables,
-                              store_words, word_neighbours)
+from ._text_common import COLLECTIONS, TextRun, add_text_options
 
 HELP = ("section 6.2: spelling vectors of the IMDB words (letter spectra N=15, M=6 -> SVD 40), "
         "the paper's query table, singular values, Chroma")

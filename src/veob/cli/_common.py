@@ -17,6 +17,7 @@ __all__ = [
     "add_common_options",
     "add_store_option",
     "data_root",
+    "fill_store",
     "out_dir",
     "progress",
     "say",
@@ -93,6 +94,29 @@ def open_chroma(path, *, distance="l2", flag="--chroma"):
         raise UsageError(flag_message(exc, flag)) from None
 
 
+def fill_store(args, out, collection, vectors, query, *, timings, ids=None, documents=None, metadatas=None,
+               where=None):
+    """Upsert ``vectors`` into ``collection`` of ``--chroma`` (default ``<out>/chroma``), then query it.
+
+    The upsert and the query of ``query`` (one vector, 5 results, optional
+    ``where`` filter) are timed as ``chroma_upsert`` and ``chroma_query`` in
+    ``timings``. Returns ``{"path", "collection", "count", "hits"}`` (hits:
+    the store's result list), or None when chromadb is missing (says so).
+    """
+    path = args.chroma or str(out / "chroma")
+    try:
+        with timer(timings, "chroma_upsert"):
+            store = open_chroma(path)
+            store.upsert(collection, vectors, ids=ids, documents=documents, metadatas=metadatas,
+                         progress=show_progress(args))
+        with timer(timings, "chroma_query"):
+            hits = store.query(collection, query, n_results=5, where=where)[0]
+    except ImportError as exc:
+        say(args, f"  Chroma skipped: {exc}")
+        return None
+    return {"path": path, "collection": collection, "count": store.count(collection), "hits": hits}
+
+
 def data_root(args, *, required=True):
     """The data folder from ``--data`` or ``$VEOB_DATA``; UsageError if missing."""
     root = args.data or os.environ.get("VEOB_DATA")
@@ -149,8 +173,9 @@ def remove_empty_outputs():
 
 # the numba kernel modules, in data-flow order; `veob warmup` compiles them all
 KERNEL_MODULES = (
-    "veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._kernels", "veob.models._kernels",
-    "veob.images._kernels", "veob.text._kernels", "veob.text._composer_kernels", "veob.baselines._kernels",
+    "veob.spectral._kernels", "veob.decomposition._kernels", "veob.partition._build_kernels",
+    "veob.partition._search_kernels", "veob.models._kernels", "veob.images._kernels", "veob.text._kernels",
+    "veob.text._composer_kernels", "veob.baselines._kernels",
 )
 
 

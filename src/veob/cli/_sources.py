@@ -109,7 +109,8 @@ def iter_documents(sources, *, flag, per_line=False, log=None):
                         n += 1
                         yield from _split(member.name, fh.read().decode("utf-8", errors="replace"), per_line)
             except (tarfile.TarError, OSError, EOFError) as exc:
-                raise UsageError(f"{flag} {str(path)!r} is not a readable tar archive: {str(exc).splitlines()[0]}") from None
+                reason = str(exc).splitlines()[0]
+                raise UsageError(f"{flag} {str(path)!r} is not a readable tar archive: {reason}") from None
             if n == 0:
                 raise UsageError(f"{flag} {str(path)!r} holds no text file (*.txt, *.text, *.md)")
             if log:

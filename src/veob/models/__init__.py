@@ -15,21 +15,28 @@ least squares on one-hot targets.
                                Cholesky), calibrated predict_proba
    top_k_accuracy           -- fraction of samples whose class is in the
                                first k of a ranking
-   evaluate_paper_pipeline  -- 2-D DCT -> SVD -> JointEmbeddingClassifier
-                               with top-1/top-3 and step timings (section 6.6)
-   evaluate_patch_pipeline  -- PatchEmbedder -> LeastSquaresClassifier with
-                               top-1 and step timings
+
+The end-to-end protocols ``evaluate_paper_pipeline`` and
+``evaluate_patch_pipeline`` moved to :mod:`veob.experiments`; importing
+them from here still works until veob 0.2.0, with a FutureWarning.
 """
 
 from ._joint import JointEmbeddingClassifier
 from ._least_squares import LeastSquaresClassifier
 from ._metrics import top_k_accuracy
-from ._pipelines import evaluate_paper_pipeline, evaluate_patch_pipeline
 
 __all__ = [
     "JointEmbeddingClassifier",
     "LeastSquaresClassifier",
-    "evaluate_paper_pipeline",
-    "evaluate_patch_pipeline",
     "top_k_accuracy",
 ]
+
+_MOVED_TO_EXPERIMENTS = ("evaluate_paper_pipeline", "evaluate_patch_pipeline")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_EXPERIMENTS:  # deprecated re-export, removed in veob 0.2.0
+        from .. import experiments
+
+        return experiments._moved(__name__, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._threads import jobs_for_work, thread_limits
 from .._validation import check_int, check_random_state
-from . import _kernels
+from . import _build_kernels, _search_kernels
 from ._partition import VoronoiPartition, check_partition_params
 
 __all__ = ["CellIndex"]
@@ -214,18 +214,18 @@ class CellIndex(BaseEstimator):
         sqdist = np.empty(X.shape[0])
         ptr = partition.cell_indptr_
         with thread_limits(jobs_for_work(self.n_jobs, X.size), blas=False):
-            _kernels.member_sqdist(X, centers, partition.labels_, sqdist)
+            _build_kernels.member_sqdist(X, centers, partition.labels_, sqdist)
             rho = np.sqrt(sqdist)
             # rows by cell, then by distance to the centre (annulus pruning), then by row
             order = np.lexsort((np.arange(X.shape[0]), rho, partition.labels_))
             data = np.ascontiguousarray(X[order])
             rng = check_random_state(self.random_state)
             mean, axes = projection_axes(data, PHI_DIMS, rng)
-            align = _kernels.PHI_ALIGN
+            align = _search_kernels.PHI_ALIGN
             padded = (np.diff(ptr) + align - 1) // align * align
             phi_ptr = np.concatenate([[0], np.cumsum(padded * (axes.shape[0] + 1))]).astype(np.int64)
             phi = np.zeros(phi_ptr[-1], dtype=np.float32)
-            _kernels.cell_phi(data, ptr, centers, mean, axes, phi_ptr, phi)
+            _build_kernels.cell_phi(data, ptr, centers, mean, axes, phi_ptr, phi)
         self._data = data
         self._index = order.astype(np.int64)
         self._rho = np.ascontiguousarray(rho[order])
@@ -237,11 +237,11 @@ class CellIndex(BaseEstimator):
         self._phi_ptr = phi_ptr
         self._cproj = np.ascontiguousarray((centers - mean) @ axes.T)
         self._cshift = np.sqrt(np.einsum("ij,ij->i", centers - mean, centers - mean))
-        self._phi_ok = bool(np.all(self._cshift + partition.cell_radius_ < _kernels.PHI_MAX))
+        self._phi_ok = bool(np.all(self._cshift + partition.cell_radius_ < _search_kernels.PHI_MAX))
         return self
 
     def _filter_constants(self):
-        """(kappa, gamma) of the projection filter (see ``_kernels._scan_cell``).
+        """(kappa, gamma) of the projection filter (see ``_search_kernels._scan_cell``).
 
         ``kappa`` scales the slack for the float64 rounding of the residual
         norm (a difference of squares: its error is the square root of
@@ -261,15 +261,19 @@ class CellIndex(BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
         return np.ascontiguousarray(X, dtype=self._dtype)
 
-    def _index_arrays(self):
+    def _tree(self):
+        """The index as one ``_search_kernels.SearchTree`` for the kernels."""
         part = self.partition_
-        return (self._data, self._index, self._rho, self._phi, self._phi_ptr, self._cproj, self._cshift, self._mean, self._axes,
-                part.cell_indptr_, self._centers, self._centers_t, part.cell_radius_)
+        kappa, gamma = self._filter_constants()
+        return _search_kernels.SearchTree(
+            self._data, self._index, self._rho, self._phi, self._phi_ptr, self._cproj, self._cshift, self._mean,
+            self._axes, part.cell_indptr_, self._centers, self._centers_t, part.cell_radius_, kappa, gamma,
+            self._phi_ok)
 
     def _query_order(self, Q):
         """Queries sorted by their nearest centre: neighbouring queries share cells in cache (any order is exact)."""
         near = np.empty(Q.shape[0], dtype=np.int64)
-        _kernels.nearest_cell(self._centers_t, Q, near)
+        _search_kernels.nearest_cell(self._centers_t, Q, near)
         return np.argsort(near, kind="stable").astype(np.int64)
 
     def _search(self, Q, k, n_probe, exact):
@@ -282,7 +286,7 @@ class CellIndex(BaseEstimator):
         dist = np.empty((n_q, k))
         ind = np.empty((n_q, k), dtype=np.int64)
         stats = {"cells": np.empty(n_q, dtype=np.int64), "distances": np.empty(n_q, dtype=np.int64)}
-        kappa, gamma = self._filter_constants()
+        tree = self._tree()
         n_jobs = jobs_for_work(self.n_jobs, Q.size * max(1, self.n_samples_fit_ // 16))
         with thread_limits(n_jobs, blas=False):
             if exact:
@@ -290,11 +294,11 @@ class CellIndex(BaseEstimator):
                 block_ptr = np.append(np.arange(0, n_q, EXACT_BLOCK, dtype=np.int64), np.int64(n_q))
                 # blocks differ in cost: hand them out one at a time (a loaded machine stalls static halves)
                 with parallel_chunksize(1):
-                    _kernels.knn_exact(*self._index_arrays(), Q, k, kappa, gamma, self._phi_ok, order, block_ptr,
-                                       dist, ind, stats["cells"], stats["distances"])
+                    _search_kernels.knn_exact(tree, Q, k, order, block_ptr, dist, ind, stats["cells"],
+                                              stats["distances"])
             else:
-                _kernels.knn_probe(*self._index_arrays(), Q, k, n_probe, kappa, gamma, self._phi_ok,
-                                   np.arange(n_q, dtype=np.int64), dist, ind, stats["cells"], stats["distances"])
+                _search_kernels.knn_probe(tree, Q, k, n_probe, np.arange(n_q, dtype=np.int64), dist, ind,
+                                          stats["cells"], stats["distances"])
         return dist.astype(self._dtype, copy=False), ind, stats
 
     @property
@@ -383,14 +387,13 @@ class CellIndex(BaseEstimator):
         n_q = Q.shape[0]
         offsets = np.zeros(n_q + 1, dtype=np.int64)
         no_d, no_i = np.empty(0), np.empty(0, dtype=np.int64)
-        kappa, gamma = self._filter_constants()
-        args = (*self._index_arrays(), Q, float(radius), n_probe, exact, kappa, gamma, self._phi_ok)
+        args = (self._tree(), Q, float(radius), n_probe, exact)
         with thread_limits(jobs_for_work(self.n_jobs, Q.size * max(1, self.n_samples_fit_ // 16)), blas=False):
-            _kernels.radius_scan(*args, False, offsets, no_d, no_i)
+            _search_kernels.radius_scan(*args, False, offsets, no_d, no_i)
             np.cumsum(offsets, out=offsets)
             flat_d = np.empty(offsets[-1])
             flat_i = np.empty(offsets[-1], dtype=np.int64)
-            _kernels.radius_scan(*args, True, offsets, flat_d, flat_i)
+            _search_kernels.radius_scan(*args, True, offsets, flat_d, flat_i)
         flat_d = flat_d.astype(self._dtype, copy=False)
         dist = np.empty(n_q, dtype=object)
         ind = np.empty(n_q, dtype=object)

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._threads import jobs_for_work, thread_limits
 from .._validation import check_int, check_random_state
-from . import _kernels
+from . import _build_kernels
 
 __all__ = ["VoronoiPartition"]
 
@@ -58,7 +58,7 @@ def segment_means(X, order, starts, ends):
     """Float64 mean of rows X[order[start:end]] of every segment."""
     items, first = make_items(starts, ends)
     partial = np.empty((items.shape[0], X.shape[1]), dtype=np.float64)
-    _kernels.segment_sums(X, order, items, partial)
+    _build_kernels.segment_sums(X, order, items, partial)
     sums = np.add.reduceat(partial, first, axis=0)
     return sums / (np.asarray(ends) - np.asarray(starts))[:, None]
 
@@ -75,7 +75,7 @@ def power_iterate(X, order, starts, ends, means, V, n_iter, tol=AXIS_TOL):
     for _ in range(n_iter):
         items, first = make_items(starts[active], ends[active])
         partial = np.empty((items.shape[0], X.shape[1]), dtype=np.float64)
-        _kernels.segment_power_step(X, order, items, np.ascontiguousarray(means[active]),
+        _build_kernels.segment_power_step(X, order, items, np.ascontiguousarray(means[active]),
                                     np.ascontiguousarray(V[active]), partial)
         W = np.add.reduceat(partial, first, axis=0)
         norms = np.linalg.norm(W, axis=1)
@@ -198,10 +198,10 @@ def build_tree(X, max_level, min_samples, rng):
         if cand.size == 0:
             break
         items, _ = make_items(seg_starts[cand], seg_ends[cand])
-        _kernels.segment_sides(Xw, ident, items, np.ascontiguousarray(means[cand]), np.ascontiguousarray(A), side)
+        _build_kernels.segment_sides(Xw, ident, items, np.ascontiguousarray(means[cand]), np.ascontiguousarray(A), side)
         local = ident.copy()
         n_left = np.empty(cand.size, dtype=np.int64)
-        _kernels.segment_partition(local, seg_starts[cand], seg_ends[cand], side, n_left)
+        _build_kernels.segment_partition(local, seg_starts[cand], seg_ends[cand], side, n_left)
         ok = (n_left > 0) & (n_left < sizes[cand])
         split, n_left, A = cand[ok], n_left[ok], A[ok]
         if split.size == 0:
@@ -209,7 +209,7 @@ def build_tree(X, max_level, min_samples, rng):
         order = order[local]
         if spare is None:
             spare = np.empty_like(X)
-        _kernels.gather_rows(Xw, local, spare)
+        _build_kernels.gather_rows(Xw, local, spare)
         Xw, spare = spare, (None if Xw is X else Xw)
         axes[split] = A
         kids[split, 0] = n_nodes + 2 * np.arange(split.size)
@@ -260,7 +260,7 @@ def nearest_centers(X, centers):
         xnorm = np.einsum("ij,ij->i", x64, x64)
         xn = np.sqrt(xnorm)
         margin = 2.0 * gamma * xn * cmax + 8 * (d + 4) * u64 * (xnorm + cmax * cmax) + 1e-300
-        _kernels.nearest_center_refine(chunk, C64, G, xnorm, cnorm, margin, labels[lo:hi], sqdist[lo:hi])
+        _build_kernels.nearest_center_refine(chunk, C64, G, xnorm, cnorm, margin, labels[lo:hi], sqdist[lo:hi])
     return labels, sqdist
 
 
@@ -427,7 +427,7 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
                 node_cells[leaves] = np.arange(leaves.size)
                 centers = tree.node_means[leaves].astype(X.dtype)
                 sqdist = np.empty(X.shape[0])
-                _kernels.member_sqdist(X, centers.astype(np.float64), labels, sqdist)
+                _build_kernels.member_sqdist(X, centers.astype(np.float64), labels, sqdist)
             else:
                 leaf_centers = tree.node_means[leaves].astype(X.dtype)
                 labels, sqdist = nearest_centers(X, leaf_centers)
@@ -481,7 +481,7 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
         with thread_limits(check_partition_params(self.max_level, self.min_samples, self.n_jobs)[2]):
             if self.assign == "tree":
                 leaf = np.empty(X.shape[0], dtype=np.int64)
-                _kernels.tree_descend(X, self.node_centers_, self.node_axes_, self.node_children_, leaf)
+                _build_kernels.tree_descend(X, self.node_centers_, self.node_axes_, self.node_children_, leaf)
                 return self.node_cells_[leaf]
             return nearest_centers(X, self.cell_centers_)[0]
 
@@ -541,5 +541,5 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
         near_order = np.ascontiguousarray(np.argsort(D, axis=1, kind="stable"))
         adjacency = np.zeros((n, n), dtype=np.uint8)
         with thread_limits(check_partition_params(self.max_level, self.min_samples, self.n_jobs)[2]):
-            _kernels.center_adjacency(C, self.cell_radius_, near_order, adjacency)
+            _build_kernels.center_adjacency(C, self.cell_radius_, near_order, adjacency)
         return sp.csr_matrix(adjacency.astype(bool))

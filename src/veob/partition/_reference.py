@@ -1,7 +1,7 @@
 """Slow, obviously correct NumPy twins of the partition kernels (for tests).
 
 Each ``*_reference`` function computes what the kernel of the same name in
-``_kernels`` computes, the plain way: explicit distance matrices, sorting
+``_build_kernels`` and ``_search_kernels`` compute, the plain way: explicit distance matrices, sorting
 by (distance, index), Python loops over rows.
 """
 

@@ -24,6 +24,23 @@ def _pyplot(caller):
     return plt
 
 
+def headless_pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend, for callers that only write figure files.
+
+    The one place that sets the backend: the ``veob`` commands and
+    :mod:`veob.experiments` call it; the public plotting functions never
+    change the backend. ImportError naming the extra without matplotlib.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("figures need matplotlib: pip install 'veob[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _images(images, name, lead, image_shape):
     """Validate a stack of images; returns shape lead + (h, w) or lead + (h, w, c)."""
     arr = np.asarray(images)

@@ -1,4 +1,7 @@
-r"""End-to-end image classification pipelines: the paper's (section 6.6) and the patch one."""
+r"""End-to-end image classification protocols: the paper's MNIST table (section 6.6) and the patch pipeline.
+
+Experiment protocols, not part of the stable API (see :mod:`veob.experiments`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,7 @@ import numpy as np
 
 from .._progress import check_progress, stage
 from .._validation import check_int
-from ._joint import JointEmbeddingClassifier
-from ._least_squares import LeastSquaresClassifier
-from ._metrics import top_k_accuracy
+from ..models import JointEmbeddingClassifier, LeastSquaresClassifier, top_k_accuracy
 
 __all__ = ["evaluate_paper_pipeline", "evaluate_patch_pipeline"]
 
@@ -75,7 +76,7 @@ def evaluate_paper_pipeline(X_train, y_train, X_test, y_test, *, n_components=30
 
     See Also
     --------
-    JointEmbeddingClassifier, veob.dct2, veob.svd, evaluate_patch_pipeline
+    veob.models.JointEmbeddingClassifier, veob.dct2, veob.svd, evaluate_patch_pipeline
 
     Notes
     -----
@@ -88,7 +89,7 @@ def evaluate_paper_pipeline(X_train, y_train, X_test, y_test, *, n_components=30
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from veob.models import evaluate_paper_pipeline
+    >>> from veob.experiments import evaluate_paper_pipeline
     >>> digits = load_digits()
     >>> images, y = digits.images, digits.target
     >>> result = evaluate_paper_pipeline(images[:1500], y[:1500], images[1500:], y[1500:], n_components=20,
@@ -167,13 +168,13 @@ def evaluate_patch_pipeline(X_train, y_train, X_test, y_test, *, embedder=None, 
 
     See Also
     --------
-    evaluate_paper_pipeline, veob.images.PatchEmbedder, LeastSquaresClassifier
+    evaluate_paper_pipeline, veob.images.PatchEmbedder, veob.models.LeastSquaresClassifier
 
     Examples
     --------
     >>> from sklearn.datasets import load_digits
     >>> from veob.images import PatchEmbedder
-    >>> from veob.models import evaluate_patch_pipeline
+    >>> from veob.experiments import evaluate_patch_pipeline
     >>> digits = load_digits()
     >>> embedder = PatchEmbedder(patch_size=3, n_filters=(4, 4), block_size=4, hist_components=8,
     ...                          random_state=0)

@@ -1,4 +1,7 @@
-"""The IMDB experiments of the BiLSTM/GloVe seed notebook, run with SentimentClassifier."""
+"""The IMDB experiments of the BiLSTM/GloVe seed notebook, run with SentimentClassifier.
+
+Experiment protocols, not part of the stable API (see :mod:`veob.experiments`).
+"""
 
 from __future__ import annotations
 
@@ -80,7 +83,7 @@ def seed_validation_split(files, *, fraction=0.2, seed=1337):
 
     Examples
     --------
-    >>> from veob.baselines import seed_validation_split
+    >>> from veob.experiments import seed_validation_split
     >>> files = [f"train/{c}/{i}_{r}.txt" for c, r in (("pos", 8), ("neg", 2)) for i in range(5)]
     >>> seed_validation_split(files).nonzero()[0].tolist()
     [4, 9]
@@ -160,9 +163,28 @@ def run_imdb_protocol(data=None, *, experiments=("a", "b", "c", "d", "e", "defau
     See Also
     --------
     format_imdb_table : the rows as a Markdown table.
-    SentimentClassifier : the classifier.
+    veob.baselines.SentimentClassifier : the classifier.
+
+    Examples
+    --------
+    A corpus shaped like ``load_imdb``'s (40 labelled training reviews, 20
+    test reviews), learning-curve experiment only:
+
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from veob.experiments import run_imdb_protocol
+    >>> words = {0: "an awful boring film", 1: "a great superb film"}
+    >>> rows = [(s, i % 2, f"{s}/{'pos' if i % 2 else 'neg'}/{i}_{8 if i % 2 else 2}.txt")
+    ...         for s, n in (("train", 40), ("test", 20)) for i in range(n)]
+    >>> data = Bunch(texts=[words[y] + f" number {i}" for i, (_, y, _) in enumerate(rows)],
+    ...              labels=np.array([y for _, y, _ in rows]), subsets=np.array([s for s, _, _ in rows]),
+    ...              files=np.array([f for _, _, f in rows]))
+    >>> report = run_imdb_protocol(data, experiments=["e"], sizes=[10, None],
+    ...                            estimator_params={"n_components": 0})
+    >>> [(r["n_train"], r["accuracy"]) for r in report["rows"]], report["split"]["validation"]
+    ([(10, 1.0), (32, 1.0)], 8)
     """
-    from ._sentiment import SentimentClassifier
+    from ..baselines import SentimentClassifier
 
     experiments = _check_experiments(experiments)
     sizes = _check_sizes(sizes)
@@ -240,7 +262,30 @@ def run_imdb_protocol(data=None, *, experiments=("a", "b", "c", "d", "e", "defau
 
 
 def format_imdb_table(report):
-    """The rows of :func:`run_imdb_protocol` as a Markdown table (seed beside veob)."""
+    """The rows of :func:`run_imdb_protocol` as a Markdown table (seed beside veob).
+
+    Parameters
+    ----------
+    report : dict or list of dict
+        The report of :func:`run_imdb_protocol`, or its ``rows``.
+
+    Returns
+    -------
+    table : str
+        One line per row: experiment, setting, labelled reviews, the seed's
+        accuracy, veob's test and validation accuracy, fit and predict seconds.
+
+    Examples
+    --------
+    >>> from veob.experiments import format_imdb_table
+    >>> row = {"experiment": "a", "setting": "vocabulary 20k, 600 tokens", "n_train": 20000,
+    ...        "seed_accuracy": 0.878, "accuracy": 0.9012, "val_accuracy": 0.9, "fit_seconds": 12.3,
+    ...        "predict_seconds": 4.5}
+    >>> print(format_imdb_table([row]))
+    | exp | setting | labelled | seed BiLSTM | veob test | veob val | fit s | predict s |
+    |---|---|---:|---:|---:|---:|---:|---:|
+    | a | vocabulary 20k, 600 tokens | 20,000 | 0.878 | 0.9012 | 0.9000 | 12.3 | 4.5 |
+    """
     rows = report["rows"] if isinstance(report, dict) else report
     head = ("| exp | setting | labelled | seed BiLSTM | veob test | veob val | fit s | predict s |\n"
             "|---|---|---:|---:|---:|---:|---:|---:|")
