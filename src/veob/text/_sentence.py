@@ -10,10 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int
 from ..decomposition import svd_flip
+from ..decomposition._solvers import top_eigh
 from ..spectral._basis import basis_table
 from . import _kernels
 from ._corpus import Corpus, as_corpus
-from ._linalg import small_eigh
 from ._word_vectors import WordVectors
 
 __all__ = ["SentenceEmbedder", "sentence_coefficients"]
@@ -264,8 +264,7 @@ class SentenceEmbedder(BaseEstimator):
         for a in range(0, n, _CHUNK):
             X = self._spectra(plan, ids, offsets, a, min(n, a + _CHUNK))
             G += (X.T @ X).astype(np.float64)  # float32 BLAS (syrk), summed in float64
-        evals, V = small_eigh(G, k + r)
-        evals, V = evals[::-1], V[:, ::-1]
+        evals, V = top_eigh(G, k + r)
         s = np.sqrt(np.clip(evals, 0.0, None))
         Vt = np.ascontiguousarray(V.T)
         _, Vt = svd_flip(np.zeros((1, k + r)), Vt, copy=False)
