@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_real
 from ..models._least_squares import RidgeMoments
 
 __all__ = ["ImageClassifier"]
@@ -229,14 +229,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         scales.append(tuple(colours))
         if not isinstance(self.flip, (bool, np.bool_)):
             raise TypeError(f"flip={self.flip!r} must be True or False")
-        alpha = self.alpha
-        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) \
-                or alpha <= 0:
-            raise ValueError(f"alpha={alpha!r} must be a finite number > 0")
-        fraction = self.calibration_fraction
-        if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) \
-                or not 0 <= fraction < 1:
-            raise ValueError(f"calibration_fraction={fraction!r} must be a number in [0, 1)")
+        alpha = check_real(self.alpha, "alpha", low=0, low_inclusive=False)
+        fraction = check_real(self.calibration_fraction, "calibration_fraction", low=0, high=1, high_inclusive=False)
         check_int(self.hist_components, "hist_components", low=1)
         check_int(self.n_fit_images, "n_fit_images", low=1)
         if self.batch_size is not None:

@@ -2,7 +2,6 @@ r"""LeastSquaresClassifier: ridge regression on one-hot targets, in closed form.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.linalg
@@ -11,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import check_progress, stage
-from .._validation import check_int, check_random_state, validate_data
+from .._validation import check_int, check_random_state, check_real, validate_data
 from ._calibration import SoftmaxProbaMixin, fit_temperature
 from ._nystroem import auto_gamma, fit_nystroem, nystroem_features
 
@@ -21,19 +20,6 @@ __all__ = ["LeastSquaresClassifier"]
 _BLOCK_VALUES = 1 << 23
 _SOLVERS = ("auto", "primal", "dual")
 _KERNELS = ("linear", "rbf")
-
-
-def _check_alpha(alpha):
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) \
-            or alpha < 0:
-        raise ValueError(f"alpha={alpha!r} must be a finite number >= 0")
-    return float(alpha)
-
-
-def _check_fraction(value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"calibration_fraction={value!r} must be a number in [0, 1)")
-    return float(value)
 
 
 def _row_block(n_features):
@@ -316,18 +302,14 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         self.progress = progress
 
     def _check_params(self):
-        alpha = _check_alpha(self.alpha)
-        fraction = _check_fraction(self.calibration_fraction)
+        alpha = check_real(self.alpha, "alpha", low=0)
+        fraction = check_real(self.calibration_fraction, "calibration_fraction", low=0, high=1, high_inclusive=False)
         if not isinstance(self.solver, str) or self.solver not in _SOLVERS:
             raise ValueError(f"solver={self.solver!r} must be one of {_SOLVERS}")
         if not isinstance(self.kernel, str) or self.kernel not in _KERNELS:
             raise ValueError(f"kernel={self.kernel!r} must be one of {_KERNELS}")
         check_int(self.n_components, "n_components", low=1)
-        gamma = self.gamma
-        if not (isinstance(gamma, str) and gamma == "auto"):
-            if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, numbers.Real) \
-                    or not np.isfinite(gamma) or gamma <= 0:
-                raise ValueError(f"gamma={gamma!r} must be 'auto' or a finite number > 0")
+        check_real(self.gamma, "gamma", low=0, low_inclusive=False, allow=("auto",))
         return alpha, fraction
 
     def fit(self, X, y):
