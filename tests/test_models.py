@@ -493,3 +493,19 @@ def test_joint_alpha_is_a_deprecated_name_of_label_weight(digits):
         assert old.alpha_ == 5.0
     with pytest.raises(ValueError, match="pass label_weight= only"):
         JointEmbeddingClassifier(alpha=5.0, label_weight=2.0).fit(X, y)
+
+
+def test_row_moments_equal_ridge_moments_in_blocks():
+    """The dual accumulator (ImageClassifier with fewer rows than features) solves the same ridge as the primal one."""
+    from veob.models._least_squares import RidgeMoments, RowMoments
+
+    rng = np.random.default_rng(0)
+    F, Y = rng.standard_normal((40, 60)), rng.standard_normal((40, 3))
+    primal, dual = RidgeMoments(F[:5].mean(axis=0), 3), RowMoments(3)
+    for lo in (0, 7, 30):
+        hi = {0: 7, 7: 30, 30: 40}[lo]
+        primal.add(F[lo:hi], Y[lo:hi])
+        dual.add(F[lo:hi], Y[lo:hi])
+    for (w1, b1), (w2, b2) in [(primal.solve(a), dual.solve(a)) for a in (0.5, 10.0)]:
+        np.testing.assert_allclose(w1, w2, atol=1e-10)
+        np.testing.assert_allclose(b1, b2, atol=1e-10)

@@ -40,10 +40,14 @@ def _solve_spd(A, B, alpha):
         return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, lower=True, check_finite=False), B,
                                       check_finite=False)
     except np.linalg.LinAlgError:
-        w, V = np.linalg.eigh(A)
-        cutoff = A.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
-        inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
-        return V @ (inv[:, None] * (V.T @ B))
+        return _pinv_solve(*np.linalg.eigh(A), B)
+
+
+def _pinv_solve(w, V, B):
+    """Minimum-norm ``A^+ B`` from ``A = V diag(w) V^T`` (eigenvalues below ``n eps max`` treated as zero)."""
+    cutoff = V.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
+    inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
+    return V @ (inv[:, None] * (V.T @ B))
 
 
 def _syrk_update(G, Z):
@@ -71,10 +75,7 @@ def _solve_spd_upper(build, B):
         factor = scipy.linalg.cho_factor(build(), lower=False, overwrite_a=True, check_finite=False)
         return scipy.linalg.cho_solve(factor, B, check_finite=False)
     except np.linalg.LinAlgError:
-        w, V = scipy.linalg.eigh(build(), lower=False, overwrite_a=True, check_finite=False)
-        cutoff = V.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
-        inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
-        return V @ (inv[:, None] * (V.T @ B))
+        return _pinv_solve(*scipy.linalg.eigh(build(), lower=False, overwrite_a=True, check_finite=False), B)
 
 
 class RidgeMoments:
@@ -145,13 +146,42 @@ class RidgeMoments:
         return coef, y_mean - x_mean @ coef
 
 
-def _solve_dual(X, Y, rows, alpha):
-    x_mean = X[rows].mean(axis=0, dtype=np.float64)
-    y_mean = Y[rows].mean(axis=0)
-    Xc = X[rows] - x_mean.astype(X.dtype)
-    dual = _solve_spd(Xc @ Xc.T, Y[rows] - y_mean, alpha)
+def _solve_dual(X, Y, alpha):
+    r"""Ridge weights (d, n_targets) and intercepts of rows X (n, d) in the dual form.
+
+    :math:`W = X_c^T (X_c X_c^T + \alpha I)^{-1} Y_c` with centred :math:`X_c, Y_c`
+    (the n x n Gram in X's dtype, the solve in float64): cheaper than the
+    primal form when there are fewer rows than features.
+    """
+    x_mean = X.mean(axis=0, dtype=np.float64)
+    y_mean = Y.mean(axis=0)
+    Xc = X - x_mean.astype(X.dtype)
+    dual = _solve_spd(Xc @ Xc.T, Y - y_mean, alpha)
     coef = Xc.T.astype(np.float64) @ dual
     return coef, y_mean - x_mean @ coef
+
+
+class RowMoments:
+    """The rows themselves, for the dual form (fewer rows than features).
+
+    Same interface as :class:`RidgeMoments` -- ``add(F, Y)`` in blocks, then
+    ``solve(alpha)`` -- with the rows kept and :func:`_solve_dual` solved in
+    float64.
+    """
+
+    def __init__(self, n_targets):
+        self.features, self.targets = [], []
+        self.n_targets = n_targets
+
+    def add(self, F, Y, *, overwrite=False):
+        """Keep the rows of F (n_rows, d) and their targets Y (``overwrite`` is accepted and ignored)."""
+        if F.shape[0]:
+            self.features.append(F)
+            self.targets.append(Y)
+
+    def solve(self, alpha):
+        """Ridge weights (d, n_targets) and intercepts (n_targets,), float64."""
+        return _solve_dual(np.concatenate(self.features).astype(np.float64), np.concatenate(self.targets), alpha)
 
 
 class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
@@ -358,10 +388,10 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         else:
             F = self._features(X)
             if calibrate:
-                coef, intercept = _solve_dual(F, Y, rest, alpha)
+                coef, intercept = _solve_dual(F[rest], Y[rest], alpha)
                 scores = F[cal] @ coef.astype(F.dtype) + intercept
                 self.temperature_ = fit_temperature(scores, target[cal])
-            coef, intercept = _solve_dual(F, Y, np.arange(n), alpha)
+            coef, intercept = _solve_dual(F, Y, alpha)
         self.coef_ = np.ascontiguousarray(coef.T)
         self.intercept_ = intercept
         self.solver_ = form
