@@ -61,3 +61,28 @@ def test_check_random_state_leaves_a_generator_untouched():
     assert check_random_state(rs) is rs
     with pytest.raises(TypeError, match="random_state=True must be None, an int"):
         check_random_state(True)
+
+
+def test_one_n_jobs_rule_as_scikit_learn():
+    import joblib
+    import numba
+
+    from veob._threads import effective_n_jobs, thread_limits
+    from veob._validation import check_n_jobs
+
+    n_cpus = effective_n_jobs(None, numba_threads=False)
+    assert effective_n_jobs(-1, numba_threads=False) == n_cpus and effective_n_jobs(2, numba_threads=False) == 2
+    assert effective_n_jobs(-2, numba_threads=False) == max(1, n_cpus - 1)
+    assert effective_n_jobs(None) == numba.get_num_threads()  # outside a joblib context: the current default
+    with joblib.parallel_config(n_jobs=1):  # inside one: its n_jobs, as scikit-learn
+        assert effective_n_jobs(None) == 1 and effective_n_jobs(None, numba_threads=False) == 1
+        before = numba.get_num_threads()
+        with thread_limits(None):
+            assert numba.get_num_threads() == 1
+        assert numba.get_num_threads() == before
+    assert check_n_jobs(None) is None and check_n_jobs(np.int64(-1)) == -1
+    with pytest.raises(ValueError, match="n_jobs=0 is not allowed"):
+        check_n_jobs(0)
+    for bad in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="must be None or an integer"):
+            check_n_jobs(bad)

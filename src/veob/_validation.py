@@ -19,6 +19,7 @@ __all__ = [
     "InvalidParameterError",
     "check_matrix",
     "check_int",
+    "check_n_jobs",
     "check_random_state",
     "check_real",
     "float_dtype_for",
@@ -68,6 +69,23 @@ def check_int(value, name: str, *, low=None, high=None, high_name=None) -> int:
         bound = f"{high_name}={high}" if high_name else str(high)
         raise ValueError(f"{name}={value} must be <= {bound}")
     return value
+
+
+def check_n_jobs(n_jobs, name: str = "n_jobs"):
+    """Validate ``n_jobs`` as scikit-learn reads it: None, or a non-zero integer.
+
+    Returns None or an int; :func:`veob._threads.effective_n_jobs` turns it
+    into a thread count (None: the enclosing joblib context's n_jobs, else
+    the current default; -1: all CPUs; -2: all but one; ...).
+    """
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(f"{name}={_describe(n_jobs)} must be None or an integer")
+    if n_jobs == 0:
+        raise ValueError(f"{name}=0 is not allowed: use None, a positive number of threads, -1 for all CPUs "
+                         "or -2 for all but one")
+    return int(n_jobs)
 
 
 def _interval(low, high, low_inclusive, high_inclusive) -> str:

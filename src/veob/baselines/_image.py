@@ -85,8 +85,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the fitting images of the embedders and the calibration slice.
     n_jobs : int or None, default=None
-        Threads for the numba kernels and BLAS (None: leave the current
-        setting, -1: all cores).
+        Threads for the numba kernels and BLAS (None: the enclosing joblib
+        context's n_jobs, else leave the current setting; -1: all cores).
 
     Attributes
     ----------

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state, check_real, validate_data
+from .._validation import check_int, check_n_jobs, check_random_state, check_real, validate_data
 
 __all__ = ["TrajectoryClassifier", "augment_trajectories"]
 
@@ -117,8 +117,8 @@ class TrajectoryClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Seeds the distortions, the SVD, the landmarks, the calibration slice
         of the ridge heads and the partitions of the indexes.
     n_jobs : int or None, default=None
-        Threads of the numba and BLAS kernels (None: leave the current
-        setting; -1: all cores).
+        Threads of the numba and BLAS kernels (None: the enclosing joblib
+        context's n_jobs, else leave the current setting; -1: all cores).
 
     Attributes
     ----------
@@ -227,10 +227,7 @@ class TrajectoryClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_real(self.alpha, "alpha", low=0)
         check_int(self.n_landmarks, "n_landmarks", low=1)
         check_int(self.n_neighbors, "n_neighbors", low=1)
-        if self.n_jobs is not None:
-            check_int(self.n_jobs, "n_jobs", low=-1)
-            if self.n_jobs == 0:
-                raise ValueError("n_jobs=0 must be None, -1 or >= 1")
+        check_n_jobs(self.n_jobs)
 
     def _trajectories(self, X, reset):
         """Validated list of float64 (len_i, 2) arrays; errors name ``trajectories[i]``."""

@@ -114,8 +114,8 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     random_state : int, RandomState instance or None, default=None
         Seeds the partition and the calibration subsample.
     n_jobs : int or None, default=None
-        Threads for the partition and the search (None: leave the current
-        setting, -1: all cores).
+        Threads for the partition and the search (None: the enclosing joblib
+        context's n_jobs, else leave the current setting; -1: all cores).
     alpha : "auto" or float
         Deprecated old name of ``label_weight`` (``alpha`` is the ridge
         penalty everywhere else in veob); still accepted with a
