@@ -486,7 +486,8 @@ def test_joint_alpha_is_a_deprecated_name_of_label_weight(digits):
     X, y, Xt, _ = digits
     new = JointEmbeddingClassifier(strategy="cells", label_weight=5.0, min_samples=50, random_state=0).fit(X, y)
     assert new.get_params()["label_weight"] == 5.0 and new.label_weight_ == 5.0
-    with pytest.warns(FutureWarning, match=r"alpha=\.\.\.\) is deprecated .* use JointEmbeddingClassifier\(label_weight=5"):
+    message = r"alpha=\.\.\.\) is deprecated .* use JointEmbeddingClassifier\(label_weight=5"
+    with pytest.warns(FutureWarning, match=message):
         old = JointEmbeddingClassifier(strategy="cells", alpha=5.0, min_samples=50, random_state=0).fit(X, y)
     np.testing.assert_array_equal(old.predict_proba(Xt), new.predict_proba(Xt))
     with pytest.warns(FutureWarning, match="use label_weight_"):
