@@ -195,7 +195,7 @@ def _features(words, emb, *, vowel_weight=1.0, first_weight=1.0, normalize_rows=
 def sweep_row(words, queries, targets, settings):
     """recall@1/5/20/100 of one orthography setting (brute-force cosine)."""
     from veob.text import OrthographyEmbedder
-    from veob.text._linalg import truncated_svd
+    from veob.decomposition import svd as truncated_svd
 
     settings = dict(settings)
     svd = settings.pop("svd", True)

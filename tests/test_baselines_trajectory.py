@@ -185,7 +185,7 @@ def test_bad_trajectories_name_their_index(fitted, data, bad, message):
     ({"n_freqs": 0}, "n_freqs=0 must be >= 1"),
     ({"resample": 1}, "resample=1 must be >= 2"),
     ({"features": ("xy", "speed")}, "features=.* must be distinct names"),
-    ({"n_jobs": 0}, "n_jobs=0 must be None, -1 or >= 1"),
+    ({"n_jobs": 0}, "n_jobs=0 is not allowed: use None, a positive number of threads, -1 for all CPUs"),
 ])
 def test_bad_parameters(data, params, message):
     (X, y), _ = data

@@ -22,7 +22,8 @@ from veob.datasets import (
     load_mnist,
     load_pendigits,
 )
-from veob.datasets._base import check_n_jobs, iter_tar, natural_key
+from veob._threads import effective_n_jobs
+from veob.datasets._base import iter_tar, natural_key
 
 try:
     from PIL import Image
@@ -151,13 +152,14 @@ def test_iter_tar_errors(tmp_path):
 def test_natural_key_and_n_jobs():
     names = ["dog.1.jpg", "cat.10.jpg", "cat.2.jpg", "cat.02.jpg", "cat.1.jpg"]
     assert sorted(names, key=natural_key) == ["cat.1.jpg", "cat.02.jpg", "cat.2.jpg", "cat.10.jpg", "dog.1.jpg"]
-    n_cpus = check_n_jobs(None)
-    assert n_cpus >= 1 and check_n_jobs(-1) == n_cpus and check_n_jobs(3) == 3
-    assert check_n_jobs(-n_cpus - 5) == 1
+    n_cpus = effective_n_jobs(None, numba_threads=False)
+    assert n_cpus >= 1 and effective_n_jobs(-1, numba_threads=False) == n_cpus
+    assert effective_n_jobs(3, numba_threads=False) == 3
+    assert effective_n_jobs(-n_cpus - 5, numba_threads=False) == 1
     with pytest.raises(ValueError, match="n_jobs=0"):
-        check_n_jobs(0)
+        effective_n_jobs(0)
     with pytest.raises(TypeError, match="n_jobs=1.5"):
-        check_n_jobs(1.5)
+        effective_n_jobs(1.5)
 
 
 def test_import_stays_light():

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from veob import IncrementalSVD, SVDEmbedder, svd, svd_error, svd_flip
 from veob.decomposition import available_solvers, register_solver
-from veob.decomposition._kernels import csr_matmul
-from veob.decomposition._reference import csr_matmul_reference
+from veob.decomposition import _kernels
+from veob.decomposition._kernels import csr_gram, csr_matmul
+from veob.decomposition._reference import csr_gram_reference, csr_matmul_reference
 from veob.decomposition._solvers import choose_solver
 
 SOLVERS = ["exact", "gram", "randomized", "arpack", "fbpca"]
@@ -86,6 +87,10 @@ def test_auto_rule():
     assert choose_solver((528000, 300), 200) == "gram"
     assert choose_solver((80000, 170000), 200, sparse=True) == "randomized"
     assert choose_solver((80000, 700), 40, sparse=True) == "gram"
+    # sparse: up to 4000 columns when they are the small side (the parallel Gram kernel)
+    assert choose_solver((9000, 3100), 40, sparse=True) == "gram"
+    assert choose_solver((3100, 9000), 40, sparse=True) == "randomized"
+    assert choose_solver((9000, 4100), 40, sparse=True) == "randomized"
     assert choose_solver((20000, 20000), 15000) == "exact"
     assert choose_solver((100000, 20000), 10) == "randomized"
 
@@ -172,6 +177,54 @@ def test_csr_matmul_matches_reference(n, m, l, density, seed):
     csr_matmul(A.indptr, A.indices, A.data, B, out)
     assert np.allclose(out, csr_matmul_reference(A.indptr, A.indices, A.data, B))
     assert np.allclose(out, A @ B)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 30), m=st.integers(1, 20), density=st.floats(0, 1), n_blocks=st.integers(1, 4),
+       seed=st.integers(0, 99))
+def test_csr_gram_matches_reference(n, m, density, n_blocks, seed):
+    A = sp.random(n, m, density=density, random_state=seed, format="csr", dtype=np.float64)
+    upper = csr_gram(A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data, m, n_blocks)
+    assert np.allclose(upper, csr_gram_reference(A.indptr, A.indices, A.data, m))
+    assert np.allclose(upper + np.triu(upper, 1).T, (A.T @ A).toarray())
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (40, 300)])
+def test_sparse_gram_solver_uses_parallel_kernel(shape, monkeypatch):
+    calls = []
+    kernel = _kernels.csr_gram
+
+    def spy(indptr, indices, data, n_cols, n_blocks):
+        calls.append((indptr.shape[0] - 1, n_cols))
+        return kernel(indptr, indices, data, n_cols, n_blocks)
+
+    monkeypatch.setattr(_kernels, "csr_gram", spy)
+    X = sp.random(*shape, density=0.1, random_state=1, format="csr", dtype=np.float64)
+    U, s, Vt = svd(X, 5, solver="gram")
+    assert calls == [(max(shape), min(shape))]  # the Gram matrix of the small side, from the kernel
+    Ud, sd, Vtd = svd(X.toarray(), 5, solver="gram")
+    assert np.allclose(s, sd, rtol=1e-10)
+    assert np.allclose(Vt, Vtd, atol=1e-8) and np.allclose(U, Ud, atol=1e-8)  # same signs too
+    assert np.allclose(s, np.linalg.svd(X.toarray(), compute_uv=False)[:5], rtol=1e-10)
+    assert np.allclose(U.T @ U, np.eye(5), atol=1e-10)
+    # "auto" takes the same path for sparse input with few columns
+    calls.clear()
+    if shape[0] >= shape[1]:
+        assert all(np.array_equal(a, b) for a, b in zip(svd(X, 5), (U, s, Vt)))
+        assert len(calls) == 1
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_incremental_solver(sparse):
+    assert "incremental" in available_solvers()
+    X = planted(400, 50, np.geomspace(50, 1, 12), seed=5)
+    X = sp.csr_matrix(X) if sparse else X
+    U, s, Vt = svd(X, 6, solver="incremental")
+    U0, s0, Vt0 = svd(X.toarray() if sparse else X, 6, solver="exact")
+    assert np.allclose(s, s0, rtol=1e-8)
+    assert np.allclose(Vt, Vt0, atol=1e-6) and np.allclose(U, U0, atol=1e-6)
+    inc = IncrementalSVD(6).fit(X)
+    assert np.allclose(s, inc.singular_values_) and np.allclose(np.abs(Vt), np.abs(inc.components_))
 
 
 # -------------------------------------------------------------- SVDEmbedder

@@ -123,7 +123,7 @@ def test_least_squares_binary_decision_function():
     ({"alpha": -1.0}, "alpha=-1.0 must be a finite number >= 0"),
     ({"alpha": np.nan}, "alpha=nan"),
     ({"solver": "qr"}, "solver='qr' must be one of"),
-    ({"calibration_fraction": 1.0}, r"calibration_fraction=1.0 must be a number in \[0, 1\)"),
+    ({"calibration_fraction": 1.0}, r"calibration_fraction=1.0 must be a finite number in \[0, 1\)"),
     ({"kernel": "poly"}, "kernel='poly' must be one of"),
     ({"kernel": "rbf", "gamma": 0.0}, "gamma=0.0 must be 'auto' or a finite number > 0"),
     ({"kernel": "rbf", "n_components": 0}, "n_components=0 must be >= 1"),
@@ -306,7 +306,7 @@ def test_cells_strategy_end_to_end_digits(digits):
     clf = JointEmbeddingClassifier(strategy="cells", min_samples=50, random_state=0).fit(X, y)
     assert clf.n_joint_ == X.shape[1] + 10
     expected_alpha = np.sqrt(np.mean((X ** 2).sum(axis=1)))
-    assert clf.alpha_ == pytest.approx(expected_alpha)
+    assert clf.label_weight_ == pytest.approx(expected_alpha)
     assert clf.cell_maps_.shape == (clf.partition_.n_cells_, X.shape[1], clf.n_joint_)
     assert clf.cell_class_counts_.sum() == len(y)
     ranking = clf.rank_classes(Xt)
@@ -317,9 +317,10 @@ def test_cells_strategy_end_to_end_digits(digits):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"alpha": -1.0}, ValueError, "alpha=-1.0 must be 'auto' or a finite number > 0"),
-    ({"alpha": 0}, ValueError, "alpha=0 must be"),
-    ({"alpha": "big"}, ValueError, "alpha='big'"),
+    ({"label_weight": -1.0}, ValueError, "label_weight=-1.0 must be 'auto' or a finite number > 0"),
+    ({"label_weight": 0}, ValueError, "label_weight=0 must be"),
+    ({"label_weight": "big"}, ValueError, "label_weight='big'"),
+    ({"label_weight": "big"}, TypeError, "label_weight='big' must be 'auto' or a finite number > 0"),
     ({"strategy": "knn"}, ValueError, "strategy='knn' must be one of"),
     ({"n_joint": 0}, ValueError, "n_joint=0 must be >= 1"),
     ({"n_probe": 0}, ValueError, "n_probe=0 must be >= 1"),
@@ -433,3 +434,33 @@ def test_least_squares_rbf_fit_never_forms_the_feature_matrix(monkeypatch):
     tracemalloc.stop()
     assert peak < 0.1 * feature_matrix + scores.nbytes, (peak, feature_matrix)
     assert np.mean((scores > 0) == y) > 0.9
+
+
+def test_joint_alpha_is_a_deprecated_name_of_label_weight(digits):
+    X, y, Xt, _ = digits
+    new = JointEmbeddingClassifier(strategy="cells", label_weight=5.0, min_samples=50, random_state=0).fit(X, y)
+    assert new.get_params()["label_weight"] == 5.0 and new.label_weight_ == 5.0
+    message = r"alpha=\.\.\.\) is deprecated .* use JointEmbeddingClassifier\(label_weight=5"
+    with pytest.warns(FutureWarning, match=message):
+        old = JointEmbeddingClassifier(strategy="cells", alpha=5.0, min_samples=50, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(old.predict_proba(Xt), new.predict_proba(Xt))
+    with pytest.warns(FutureWarning, match="use label_weight_"):
+        assert old.alpha_ == 5.0
+    with pytest.raises(ValueError, match="pass label_weight= only"):
+        JointEmbeddingClassifier(alpha=5.0, label_weight=2.0).fit(X, y)
+
+
+def test_row_moments_equal_ridge_moments_in_blocks():
+    """The dual accumulator (ImageClassifier with fewer rows than features) solves the same ridge as the primal one."""
+    from veob.models._least_squares import RidgeMoments, RowMoments
+
+    rng = np.random.default_rng(0)
+    F, Y = rng.standard_normal((40, 60)), rng.standard_normal((40, 3))
+    primal, dual = RidgeMoments(F[:5].mean(axis=0), 3), RowMoments(3)
+    for lo in (0, 7, 30):
+        hi = {0: 7, 7: 30, 30: 40}[lo]
+        primal.add(F[lo:hi], Y[lo:hi])
+        dual.add(F[lo:hi], Y[lo:hi])
+    for (w1, b1), (w2, b2) in [(primal.solve(a), dual.solve(a)) for a in (0.5, 10.0)]:
+        np.testing.assert_allclose(w1, w2, atol=1e-10)
+        np.testing.assert_allclose(b1, b2, atol=1e-10)

@@ -428,9 +428,9 @@ def test_bad_input_names_the_argument(cls, toy):
     ({"context": 0}, "context=0 must be >= 1"),
     ({"n_freqs": 5, "context": 3}, "n_freqs=5 must be <= context"),
     ({"max_vocab": 2}, "max_vocab=2 must be >= 4"),
-    ({"alpha": -1.0}, "alpha=-1.0 must be >= 0"),
-    ({"ridge": 0.0}, "ridge=0.0 must be > 0"),
-    ({"guidance": -1.0}, "guidance=-1.0 must be >= 0"),
+    ({"label_weight": -1.0}, "label_weight=-1.0 must be 'auto' or a finite number >= 0"),
+    ({"ridge": 0.0}, "ridge=0.0 must be a finite number > 0"),
+    ({"guidance": -1.0}, "guidance=-1.0 must be a finite number >= 0"),
 ])
 def test_bad_parameters_name_the_argument(params, message, toy):
     texts, labels = toy
@@ -447,3 +447,15 @@ def test_unfitted_models_refuse_to_generate():
         KneserNeyLM().generate(1)
     with pytest.raises(ValueError, match="order=0 must be >= 1"):
         KneserNeyLM(order=0).fit(["a b"], [1])
+
+
+def test_alpha_is_a_deprecated_name_of_label_weight(toy):
+    texts, labels = toy
+    new = ReviewComposer(**SMALL, label_weight=2.0).fit(texts[:40], labels[:40])
+    assert new.get_params()["label_weight"] == 2.0 and new.label_weight_ == 2.0
+    with pytest.warns(FutureWarning, match=r"ReviewComposer\(alpha=\.\.\.\) is deprecated"):
+        old = ReviewComposer(**SMALL, alpha=2.0).fit(texts[:40], labels[:40])
+    assert old.label_weight_ == 2.0
+    np.testing.assert_array_equal(old.log_likelihood(texts[:5], labels[:5]), new.log_likelihood(texts[:5], labels[:5]))
+    with pytest.warns(FutureWarning, match="use label_weight_"):
+        assert old.alpha_ == 2.0

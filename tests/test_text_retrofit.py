@@ -82,9 +82,9 @@ def test_bad_arguments():
     wv = _vectors()
     with pytest.raises(TypeError, match="WordVectors"):
         retrofit(wv.vectors, ENTRIES)
-    with pytest.raises(ValueError, match="antonym_weight=-1.0 must be >= 0"):
+    with pytest.raises(ValueError, match="antonym_weight=-1.0 must be a finite number >= 0"):
         retrofit(wv, ENTRIES, antonym_weight=-1.0)
-    with pytest.raises(ValueError, match="alpha=0.0 must be > 0"):
+    with pytest.raises(ValueError, match="alpha=0.0 must be a finite number > 0"):
         retrofit(wv, ENTRIES, alpha=0.0)
     with pytest.raises(TypeError, match="synonym_weight='a'"):
         retrofit(wv, ENTRIES, synonym_weight="a")

@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import veob
 from veob.spectral._basis import basis_table
 from veob.text import OrthographyEmbedder, WordVectors, read_word_pairs
-from veob.text import _kernels, _linalg, _reference
 
 
 @pytest.fixture
@@ -207,16 +205,3 @@ def test_orthography_errors():
         OrthographyEmbedder(n_components=1).fit(["a", 2])
     with pytest.raises(ValueError, match="empty"):
         OrthographyEmbedder().fit([])
-
-
-def test_csr_gram_kernel_and_gram_svd():
-    X = sp.random(300, 40, density=0.1, random_state=1, format="csr")
-    G = _kernels.csr_gram(X.indptr.astype(np.int64), X.indices.astype(np.int64), X.data, 40, 3)
-    full = G + np.triu(G, 1).T
-    assert np.allclose(full, _reference.csr_gram(X))
-    U, s, Vt = _linalg.sparse_gram_svd(X, 5)
-    s_ref = np.linalg.svd(X.toarray(), compute_uv=False)[:5]
-    assert np.allclose(s, s_ref, rtol=1e-6)
-    U_ref, _, Vt_ref = np.linalg.svd(X.toarray())
-    assert np.allclose((U * s) @ Vt, (U_ref[:, :5] * s_ref) @ Vt_ref[:5], atol=1e-6)
-    assert np.allclose(U.T @ U, np.eye(5), atol=1e-6)

@@ -7,18 +7,32 @@ argument, the value received and what is allowed, in the style of
 
 from __future__ import annotations
 
+import copy
 import numbers
 import re
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "InvalidParameterError",
     "check_matrix",
     "check_int",
+    "check_n_jobs",
     "check_random_state",
+    "check_real",
     "float_dtype_for",
+    "renamed_parameter",
 ]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter that is not a finite number where one is required.
+
+    Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's
+    ``InvalidParameterError``), so callers may catch either.
+    """
 
 _FLOAT_DTYPES = (np.float32, np.float64)
 
@@ -57,8 +71,129 @@ def check_int(value, name: str, *, low=None, high=None, high_name=None) -> int:
     return value
 
 
+def check_n_jobs(n_jobs, name: str = "n_jobs"):
+    """Validate ``n_jobs`` as scikit-learn reads it: None, or a non-zero integer.
+
+    Returns None or an int; :func:`veob._threads.effective_n_jobs` turns it
+    into a thread count (None: the enclosing joblib context's n_jobs, else
+    the current default; -1: all CPUs; -2: all but one; ...).
+    """
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(f"{name}={_describe(n_jobs)} must be None or an integer")
+    if n_jobs == 0:
+        raise ValueError(f"{name}=0 is not allowed: use None, a positive number of threads, -1 for all CPUs "
+                         "or -2 for all but one")
+    return int(n_jobs)
+
+
+def _interval(low, high, low_inclusive, high_inclusive) -> str:
+    if low is not None and high is not None:
+        return f" in {'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+    if low is not None:
+        return f" {'>=' if low_inclusive else '>'} {low:g}"
+    if high is not None:
+        return f" {'<=' if high_inclusive else '<'} {high:g}"
+    return ""
+
+
+def check_real(value, name: str, *, low=None, high=None, low_inclusive=True, high_inclusive=True,
+               allow=()) -> float:
+    """Validate a finite real parameter in an interval and return it as a float.
+
+    Parameters
+    ----------
+    value : object
+        The parameter value.
+    name : str
+        Its name in error messages (e.g. ``"alpha"`` or ``"edit_costs['vowel']"``).
+    low, high : float, optional
+        Bounds of the allowed interval; None leaves that side open.
+    low_inclusive, high_inclusive : bool, default=True
+        Whether the bound itself is allowed (``>=`` rather than ``>``).
+    allow : tuple of str, default=()
+        Other accepted values (e.g. ``("auto",)``), returned unchanged.
+
+    Raises
+    ------
+    InvalidParameterError
+        (a ValueError and a TypeError) if ``value`` is not a real number
+        (bool is not), or is NaN or infinite.
+    ValueError
+        If ``value`` lies outside the interval. Both messages name the
+        argument, the value and what is allowed, e.g.
+        ``"alpha=-1.0 must be a finite number >= 0"`` or
+        ``"alpha=-1.0 must be 'auto' or a finite number > 0"``.
+
+    Examples
+    --------
+    >>> from veob._validation import check_real
+    >>> check_real(3, "alpha", low=0)
+    3.0
+    >>> check_real("auto", "alpha", low=0, allow=("auto",))
+    'auto'
+    >>> check_real(1.0, "fraction", low=0, high=1, high_inclusive=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: fraction=1.0 must be a finite number in [0, 1)
+    """
+    if isinstance(value, str) and value in allow:
+        return value
+    options = "".join(f"{a!r} or " for a in allow)
+    what = f"must be {options}a finite number{_interval(low, high, low_inclusive, high_inclusive)}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise InvalidParameterError(f"{name}={_describe(value)} {what}")
+    number = float(value)
+    if (low is not None and (number < low or (not low_inclusive and number == low))) or \
+            (high is not None and (number > high or (not high_inclusive and number == high))):
+        raise ValueError(f"{name}={_describe(value)} {what}")
+    return number
+
+
+def renamed_parameter(estimator, new: str, old: str, *, default):
+    """Value of the parameter ``new`` of ``estimator``, honouring its deprecated old name ``old``.
+
+    scikit-learn's deprecation pattern: ``__init__`` keeps ``old="deprecated"``;
+    when the user set ``old``, this warns with a FutureWarning and returns
+    its value (the old name keeps working for one release). Setting both
+    names is an error.
+    """
+    value = getattr(estimator, old)
+    if isinstance(value, str) and value == "deprecated":
+        return getattr(estimator, new)
+    cls = type(estimator).__name__
+    current = getattr(estimator, new)
+    if not (type(current) is type(default) and current == default):
+        raise ValueError(f"{cls}: pass {new}= only ({old}= is its deprecated old name); got {old}={value!r} "
+                         f"and {new}={current!r}")
+    warnings.warn(f"{cls}({old}=...) is deprecated and will be removed in the next release: it was renamed "
+                  f"{new}; use {cls}({new}={value!r})", FutureWarning, stacklevel=3)
+    return value
+
+
 def check_random_state(random_state) -> np.random.RandomState:
-    """Turn ``None``, an int or a RandomState/Generator into a RandomState."""
+    """Turn ``None``, an int or a RandomState/Generator into a RandomState.
+
+    ``None`` is a fresh unseeded RandomState, an int seeds one, and a
+    RandomState is returned as is (and advanced by the caller's draws, as
+    in scikit-learn). A ``numpy.random.Generator`` is never advanced: the
+    RandomState draws from a copy of its bit generator in its current
+    state, so the caller's Generator is left as it was and the same
+    Generator (in the same state) gives the same results every time. For
+    independent streams pass different Generators (e.g. from
+    ``rng.spawn(n)``) or seeds drawn from one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from veob._validation import check_random_state
+    >>> rng = np.random.default_rng(0)
+    >>> a = check_random_state(rng).randint(1000, size=3)
+    >>> b = check_random_state(rng).randint(1000, size=3)
+    >>> bool((a == b).all()), int(rng.integers(1000)) == int(np.random.default_rng(0).integers(1000))
+    (True, True)
+    """
     if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
         if isinstance(random_state, (bool, np.bool_)):
             raise TypeError(f"random_state={random_state!r} must be None, an int or a RandomState")
@@ -66,7 +201,7 @@ def check_random_state(random_state) -> np.random.RandomState:
     if isinstance(random_state, np.random.RandomState):
         return random_state
     if isinstance(random_state, np.random.Generator):
-        return np.random.RandomState(random_state.integers(0, 2**31 - 1))
+        return np.random.RandomState(copy.deepcopy(random_state.bit_generator))
     raise TypeError(
         f"random_state={_describe(random_state)} must be None, an int, a "
         "numpy.random.RandomState or a numpy.random.Generator"

@@ -10,8 +10,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state
-from ..models._least_squares import RidgeMoments
+from .._validation import check_int, check_random_state, check_real
+from ..models._least_squares import RidgeMoments, RowMoments
 
 __all__ = ["ImageClassifier"]
 
@@ -85,8 +85,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the fitting images of the embedders and the calibration slice.
     n_jobs : int or None, default=None
-        Threads for the numba kernels and BLAS (None: leave the current
-        setting, -1: all cores).
+        Threads for the numba kernels and BLAS (None: the enclosing joblib
+        context's n_jobs, else leave the current setting; -1: all cores).
 
     Attributes
     ----------
@@ -229,14 +229,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         scales.append(tuple(colours))
         if not isinstance(self.flip, (bool, np.bool_)):
             raise TypeError(f"flip={self.flip!r} must be True or False")
-        alpha = self.alpha
-        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) \
-                or alpha <= 0:
-            raise ValueError(f"alpha={alpha!r} must be a finite number > 0")
-        fraction = self.calibration_fraction
-        if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) \
-                or not 0 <= fraction < 1:
-            raise ValueError(f"calibration_fraction={fraction!r} must be a number in [0, 1)")
+        alpha = check_real(self.alpha, "alpha", low=0, low_inclusive=False)
+        fraction = check_real(self.calibration_fraction, "calibration_fraction", low=0, high=1, high_inclusive=False)
         check_int(self.hist_components, "hist_components", low=1)
         check_int(self.n_fit_images, "n_fit_images", low=1)
         if self.batch_size is not None:
@@ -340,7 +334,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         """
         d, k = self.n_features_, Y.shape[1]
         keep_rows = X.shape[0] * (2 if self.flip else 1) <= d
-        moments = _RowMoments(k) if keep_rows else None
+        moments = RowMoments(k) if keep_rows else None
         n_cal = int(is_cal.sum())
         cal_views = [np.empty((n_cal, d), dtype=np.float32) for _ in range(2 if self.flip else 1)] if n_cal else []
         filled = 0
@@ -520,34 +514,6 @@ def _calibration_rows(target, fraction, rng):
     if len(rows) < 2:  # a class would be missing from the slice: nothing to calibrate on
         return np.arange(0)
     return np.sort(np.concatenate(rows))
-
-
-class _RowMoments:
-    """The rows themselves, for the dual form (fewer rows than features).
-
-    Same interface as :class:`veob.models._least_squares.RidgeMoments`:
-    ``add(F, Y)`` and ``solve(alpha)``; the dual
-    :math:`W = F_c^T (F_c F_c^T + \alpha I)^{-1} Y_c` is solved in float64.
-    """
-
-    def __init__(self, k):
-        self.features, self.targets = [], []
-        self.k = k
-
-    def add(self, F, Y, *, overwrite=False):
-        if F.shape[0]:
-            self.features.append(F)
-            self.targets.append(Y)
-
-    def solve(self, alpha):
-        from ..models._least_squares import _solve_spd
-
-        F = np.concatenate(self.features).astype(np.float64)
-        Y = np.concatenate(self.targets)
-        x_mean, y_mean = F.mean(axis=0), Y.mean(axis=0)
-        F -= x_mean
-        coef = F.T @ _solve_spd(F @ F.T, Y - y_mean, alpha)
-        return coef, y_mean - x_mean @ coef
 
 
 def _fit_calibration(scores, target, n_classes):

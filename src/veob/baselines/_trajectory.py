@@ -2,7 +2,6 @@ r"""A backprop-free classifier of pen trajectories: spectral transform + SVD emb
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state, validate_data
+from .._validation import check_int, check_n_jobs, check_random_state, check_real, validate_data
 
 __all__ = ["TrajectoryClassifier", "augment_trajectories"]
 
@@ -30,13 +29,6 @@ def _is_table(X):
         return np.asarray(X).ndim == 2
     except ValueError:  # ragged
         return False
-
-
-def _check_real(value, name, *, low=0.0, strict=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or value < low or (strict and value == low):
-        raise ValueError(f"{name}={value!r} must be a finite number {'>' if strict else '>='} {low:g}")
-    return float(value)
 
 
 def augment_trajectories(trajectories, n_copies, jitter, rng):
@@ -125,8 +117,8 @@ class TrajectoryClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Seeds the distortions, the SVD, the landmarks, the calibration slice
         of the ridge heads and the partitions of the indexes.
     n_jobs : int or None, default=None
-        Threads of the numba and BLAS kernels (None: leave the current
-        setting; -1: all cores).
+        Threads of the numba and BLAS kernels (None: the enclosing joblib
+        context's n_jobs, else leave the current setting; -1: all cores).
 
     Attributes
     ----------
@@ -227,18 +219,15 @@ class TrajectoryClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ input
     def _check_params(self):
         check_int(self.n_augment, "n_augment", low=0)
-        _check_real(self.jitter, "jitter")
+        check_real(self.jitter, "jitter", low=0)
         if self.n_components is not None:
             check_int(self.n_components, "n_components", low=1)
         if not isinstance(self.head, str) or self.head not in _HEADS:
             raise ValueError(f"head={self.head!r} must be one of {_HEADS}")
-        _check_real(self.alpha, "alpha")
+        check_real(self.alpha, "alpha", low=0)
         check_int(self.n_landmarks, "n_landmarks", low=1)
         check_int(self.n_neighbors, "n_neighbors", low=1)
-        if self.n_jobs is not None:
-            check_int(self.n_jobs, "n_jobs", low=-1)
-            if self.n_jobs == 0:
-                raise ValueError("n_jobs=0 must be None, -1 or >= 1")
+        check_n_jobs(self.n_jobs)
 
     def _trajectories(self, X, reset):
         """Validated list of float64 (len_i, 2) arrays; errors name ``trajectories[i]``."""

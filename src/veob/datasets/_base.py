@@ -21,7 +21,6 @@ import bz2
 import contextlib
 import gc
 import lzma
-import numbers
 import os
 import re
 import struct
@@ -29,7 +28,6 @@ import zlib
 from pathlib import Path
 
 __all__ = [
-    "check_n_jobs",
     "check_path",
     "compression_of",
     "corrupt",
@@ -130,21 +128,6 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-def check_n_jobs(n_jobs):
-    """Number of threads for ``n_jobs``: None -> all CPUs, -1 -> all, -2 -> all but one."""
-    n_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if n_jobs is None:
-        return n_cpus
-    if isinstance(n_jobs, (bool,)) or not isinstance(n_jobs, numbers.Integral):
-        raise TypeError(f"n_jobs={n_jobs!r} must be None or an integer")
-    n_jobs = int(n_jobs)
-    if n_jobs == 0:
-        raise ValueError("n_jobs=0 must be None, a positive integer or a negative one (-1 = all CPUs)")
-    if n_jobs < 0:
-        return max(1, n_cpus + 1 + n_jobs)
-    return n_jobs
 
 
 # --------------------------------------------------------- decompression

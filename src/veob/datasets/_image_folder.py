@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import check_n_jobs, check_path, corrupt, iter_tar, natural_key
+from .._threads import effective_n_jobs
+from ._base import check_path, corrupt, iter_tar, natural_key
 
 __all__ = ["load_image_folder"]
 
@@ -45,7 +46,8 @@ def load_image_folder(path, *, size=(128, 128), n_jobs=None, limit=None, on_erro
         another size are resized with bilinear filtering (no aspect ratio
         kept, as Keras ``target_size``).
     n_jobs : int or None, default=None
-        Decoding threads: None or -1 for every CPU, -2 for all but one.
+        Decoding threads: -1 for every CPU, -2 for all but one; None is the
+        enclosing joblib context's ``n_jobs``, else every CPU.
     limit : int or None, default=None
         Load only the first ``limit`` images of the sorted order (below).
     on_error : {"raise", "skip"}, default="raise"
@@ -123,7 +125,7 @@ def load_image_folder(path, *, size=(128, 128), n_jobs=None, limit=None, on_erro
     """
     path = check_path(path)
     size = _check_size(size)
-    n_threads = check_n_jobs(n_jobs)
+    n_threads = effective_n_jobs(n_jobs, numba_threads=False)
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
             raise TypeError(f"limit={limit!r} must be None or an integer")

@@ -128,12 +128,18 @@ def top_eigh(G, k):
 
     A few eigenvectors (``4 k < M``) come from bisection and inverse
     iteration (LAPACK ``syevr`` with an index range), many from the
-    divide-and-conquer ``syevd`` of the whole matrix.
+    divide-and-conquer ``syevd`` of the whole matrix. ``syevr`` runs on one
+    BLAS thread: for a few thousand rows one thread is as fast as two, and
+    OpenBLAS' threaded ``syevr`` slows down 10-100x when the cores are
+    shared with other processes (measured here).
     """
     M = G.shape[0]
     k = min(k, M)
     if 4 * k < M:
-        evals, V = scipy.linalg.eigh(G, subset_by_index=[M - k, M - 1], check_finite=False)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            evals, V = scipy.linalg.eigh(G, subset_by_index=[M - k, M - 1], check_finite=False)
     else:
         evals, V = scipy.linalg.eigh(G, check_finite=False, driver="evd")
         evals, V = evals[M - k:], V[:, M - k:]
@@ -196,6 +202,24 @@ def project_factors(Y, V, shape, n_components=None, matmul=None):
     return U, s, np.ascontiguousarray(V.T)
 
 
+def sparse_gram(A):
+    """``A^T A`` as a dense float64 array for a sparse A, by the parallel kernel ``csr_gram``.
+
+    Rows of A (CSR, sorted indices) are dealt to one float64 accumulator
+    per numba thread; each row adds the upper triangle of its outer product.
+    """
+    import numba
+
+    from . import _kernels
+
+    A = sp.csr_matrix(A)
+    if not A.has_sorted_indices:
+        A = A.sorted_indices()
+    upper = _kernels.csr_gram(A.indptr.astype(np.int64), A.indices.astype(np.int64),
+                              A.data.astype(np.float64), A.shape[1], max(1, numba.get_num_threads()))
+    return upper + np.triu(upper, 1).T
+
+
 def _complete_basis(U, n_extra):
     """``n_extra`` orthonormal columns orthogonal to the orthonormal U."""
     rng = np.random.RandomState(0)
@@ -245,13 +269,16 @@ def gram_svd(X, n_components, *, n_iter=None, random_state=None):
     they are accurate relative to themselves although G's rounding errors
     scale with ``s_1^2``) and ``U = Y / s``. When the columns of Y are not
     orthogonal to working precision (ill-conditioned data) a Rayleigh-Ritz
-    step on ``Y^T Y`` restores it.
+    step on ``Y^T Y`` restores it. For sparse X, G is accumulated in
+    float64 by a parallel numba kernel straight from the CSR rows
+    (:func:`sparse_gram`; SciPy's sparse product is single-threaded and
+    about 10x slower).
     """
     op, transposed = _tall(X)
     N, M = op.shape
     k = n_components
     if op.sparse:
-        G = (op._At.astype(np.float64) @ op._A.astype(np.float64)).toarray()
+        G = sparse_gram(op._A)
     else:
         # float32 stays float32: the eigenvectors only need to span the right
         # subspace; the singular values come from Rayleigh quotients below
@@ -280,11 +307,30 @@ def randomized_svd(X, n_components, *, n_iter="auto", random_state=None):
         n_iter = 7 if k < 0.1 * M else 4
     rng = check_random_state(random_state)
     V = rng.standard_normal((M, l)).astype(op.dtype)
-    for i in range(n_iter + 1):
-        V = _orthonormalize(op.rmatmul(op.matmul(V)), passes=2 if i == n_iter else 1)
-    # sparse A: U = A (V W) / s is one more sparse product, cheaper than rotating the N x l block
-    U, s, Vt = project_factors(op.matmul(V), V, op.shape, n_components=k, matmul=op.matmul if op.sparse else None)
+    with _thin_block_threads(op.sparse and k <= 64):
+        for i in range(n_iter + 1):
+            V = _orthonormalize(op.rmatmul(op.matmul(V)), passes=2 if i == n_iter else 1)
+        # sparse A: U = A (V W) / s is one more sparse product, cheaper than rotating the N x l block
+        U, s, Vt = project_factors(op.matmul(V), V, op.shape, n_components=k,
+                                   matmul=op.matmul if op.sparse else None)
     return _finish(U, s, Vt, k, transposed)
+
+
+def _thin_block_threads(limit):
+    """One BLAS thread inside the block when ``limit`` (else no change).
+
+    With sparse A and k <= 64 the products run in numba kernels and the
+    BLAS steps work on thin blocks (M x (k + 10)) that one thread handles
+    as fast as two; one thread avoids OpenBLAS' slowdown when the cores are
+    shared (the paper's context SVD: 5.7 s instead of 8-15 s here).
+    """
+    import contextlib
+
+    if not limit:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def arpack_svd(X, n_components, *, n_iter=None, random_state=None):
@@ -303,6 +349,26 @@ def arpack_svd(X, n_components, *, n_iter=None, random_state=None):
     U, s, Vt = svds(X, k=k, solver="arpack", v0=v0)
     order = np.argsort(s)[::-1]
     return U[:, order].astype(X.dtype), s[order].astype(X.dtype), Vt[order].astype(X.dtype)
+
+
+def incremental_svd(X, n_components, *, n_iter=None, random_state=None):
+    """Brand's incremental update over row batches (:class:`veob.IncrementalSVD`).
+
+    Memory: the k x n_features factor plus one batch (sparse batches stay
+    sparse); ``U = X V / s`` is computed afterwards, a block of rows at a
+    time. Deterministic: ``n_iter`` and ``random_state`` are not used.
+    """
+    from ._incremental import IncrementalSVD
+
+    inc = IncrementalSVD(n_components).fit(X)
+    Vt = inc.components_.astype(X.dtype)
+    s = inc.singular_values_
+    U = np.empty((X.shape[0], Vt.shape[0]), dtype=X.dtype)
+    step = 8192
+    scale = np.where(s > 0, s, 1.0).astype(X.dtype)
+    for a in range(0, X.shape[0], step):
+        U[a:a + step] = np.asarray(X[a:a + step] @ Vt.T) / scale
+    return U, s.astype(X.dtype), Vt
 
 
 def fbpca_svd(X, n_components, *, n_iter="auto", random_state=None):
@@ -332,6 +398,7 @@ register_solver("exact", exact_svd)
 register_solver("gram", gram_svd)
 register_solver("randomized", randomized_svd)
 register_solver("arpack", arpack_svd)
+register_solver("incremental", incremental_svd)
 register_solver("fbpca", fbpca_svd, requires=("fbpca",), extra="fbpca")
 for _name in ("auto", "gram", "tsqr", "randomized"):
     register_solver(
@@ -354,7 +421,7 @@ def choose_solver(shape, n_components, *, sparse=False, n_iter="auto"):
     M, N = min(n, m), max(n, m)
     k = n_components
     if M <= _GRAM_MAX_SIDE:
-        if sparse and M <= 2000:
+        if sparse and (M <= 2000 or (m <= 4000 and n >= m)):
             return "gram"
         if not sparse:
             q = (7 if k < 0.1 * M else 4) if n_iter == "auto" else int(n_iter)

@@ -80,25 +80,31 @@ def svd(X, n_components, *, solver="auto", n_iter="auto", random_state=None):
         densified except by ``solver="exact"``.
     n_components : int
         Number k of singular triplets, ``1 <= k <= min(n_samples, n_features)``.
-    solver : {"auto", "exact", "gram", "randomized", "arpack", "fbpca"} or registered name, default="auto"
+    solver : {"auto", "exact", "gram", "randomized", "arpack", "incremental", "fbpca"} or registered name, \
+            default="auto"
         - ``"exact"``: LAPACK ``gesdd`` of the whole (densified) matrix.
         - ``"gram"``: eigendecomposition of the Gram matrix of the smaller
           side (``M x M``), then a Rayleigh-Ritz step that makes every
           singular value accurate to working precision relative to itself.
-          Exact up to rounding; memory ``O(M^2)``.
+          Exact up to rounding; memory ``O(M^2)``. For sparse X the Gram
+          matrix is accumulated by a parallel numba kernel from the CSR rows.
         - ``"randomized"``: Halko et al. range finder with ``n_iter`` power
           iterations; the sketch lives on the small side and is
           orthonormalised by Cholesky-QR there, never by a QR of the tall
           block.
         - ``"arpack"``: ``scipy.sparse.linalg.svds`` (requires
           ``k < min(n_samples, n_features)``).
+        - ``"incremental"``: Brand's update over row batches
+          (:class:`IncrementalSVD`); memory is the ``k x n_features``
+          factor plus one batch. Deterministic.
         - ``"fbpca"``: ``fbpca.pca(raw=True)``, seeded from ``random_state``
           through the global NumPy RNG, which is restored afterwards
           (``pip install 'veob[fbpca]'``).
 
         ``"auto"`` picks, with ``M = min(n_samples, n_features)``,
         ``N = max(...)`` and ``l = k + max(10, k // 10)``: for sparse X,
-        ``"gram"`` if ``M <= 2000`` else ``"randomized"``; for dense X,
+        ``"gram"`` if ``M <= 2000``, or if ``n_features <= 4000`` and
+        ``n_features <= n_samples``, else ``"randomized"``; for dense X,
         ``"gram"`` if ``M <= 8000`` and the Gram cost ``N M^2 + 10 M^3`` is
         at most 1.5 times the randomized cost ``4 (q + 1) N M l``
         (q power iterations), else ``"exact"`` if ``k > M / 2``, else

@@ -2,7 +2,7 @@ r"""JointEmbeddingClassifier: the supervised VEOB of the paper's section 8."""
 
 from __future__ import annotations
 
-import numbers
+import warnings
 
 import numpy as np
 from numba import parallel_chunksize
@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._threads import thread_limits
-from .._validation import check_int, check_random_state, validate_data
+from .._validation import check_int, check_random_state, check_real, renamed_parameter, validate_data
 from ..decomposition import svd
 from ..partition import VoronoiPartition
 from . import _kernels
@@ -29,15 +29,6 @@ _GROUP_VALUES = 1 << 16
 _CALIBRATION_ROWS = 2000
 # relative ridge of the per-cell least-squares maps (times the mean squared row norm)
 _CELL_RIDGE = 1e-3
-
-
-def _check_alpha(alpha):
-    if isinstance(alpha, str) and alpha == "auto":
-        return alpha
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) \
-            or alpha <= 0:
-        raise ValueError(f"alpha={alpha!r} must be 'auto' or a finite number > 0")
-    return float(alpha)
 
 
 def _check_bool(value, name):
@@ -98,8 +89,8 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         Dimension of the joint embedding (``>= 1``; capped at the rank
         bound: ``n_classes * n_features`` for ``"per_label"``,
         ``min(n_samples, n_features + n_classes)`` for ``"cells"``).
-    alpha : "auto" or float, default="auto"
-        Weight of the labels in :math:`Z = [P_x;\ \alpha P_y]`
+    label_weight : "auto" or float, default="auto"
+        Weight :math:`\alpha` of the labels in :math:`Z = [P_x;\ \alpha P_y]`
         (``strategy="cells"``; unused by ``"per_label"``, but validated).
         ``"auto"`` is the root mean square row norm of X, so the X part and
         the one-hot Y part of Z have the same Frobenius norm. Must be > 0.
@@ -123,8 +114,12 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     random_state : int, RandomState instance or None, default=None
         Seeds the partition and the calibration subsample.
     n_jobs : int or None, default=None
-        Threads for the partition and the search (None: leave the current
-        setting, -1: all cores).
+        Threads for the partition and the search (None: the enclosing joblib
+        context's n_jobs, else leave the current setting; -1: all cores).
+    alpha : "auto" or float
+        Deprecated old name of ``label_weight`` (``alpha`` is the ridge
+        penalty everywhere else in veob); still accepted with a
+        FutureWarning, removed in the next release.
 
     Attributes
     ----------
@@ -138,7 +133,7 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         ``"per_label"`` only: the class block holding each component.
     n_joint_ : int
         Dimension of the joint embedding used.
-    alpha_ : float
+    label_weight_ : float
         The label weight used (``"cells"``; resolved from ``"auto"``).
     partition_ : VoronoiPartition
         The cells of the joint embedding of the training samples.
@@ -229,10 +224,10 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     True
     """
 
-    def __init__(self, n_joint=100, alpha="auto", strategy="per_label", max_level=9, min_samples=200, n_probe=1,
-                 exact=False, random_state=None, n_jobs=None):
+    def __init__(self, n_joint=100, label_weight="auto", strategy="per_label", max_level=9, min_samples=200,
+                 n_probe=1, exact=False, random_state=None, n_jobs=None, alpha="deprecated"):
         self.n_joint = n_joint
-        self.alpha = alpha
+        self.label_weight = label_weight
         self.strategy = strategy
         self.max_level = max_level
         self.min_samples = min_samples
@@ -240,6 +235,14 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         self.exact = exact
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.alpha = alpha
+
+    @property
+    def alpha_(self):
+        """Deprecated alias of ``label_weight_`` (FutureWarning; removed in the next release)."""
+        warnings.warn("JointEmbeddingClassifier.alpha_ is deprecated and will be removed in the next release: "
+                      "use label_weight_", FutureWarning, stacklevel=2)
+        return self.label_weight_
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y):
@@ -253,7 +256,8 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
             Class labels.
         """
         n_joint = check_int(self.n_joint, "n_joint", low=1)
-        alpha = _check_alpha(self.alpha)
+        label_weight = check_real(renamed_parameter(self, "label_weight", "alpha", default="auto"), "label_weight",
+                                  low=0, low_inclusive=False, allow=("auto",))
         if not isinstance(self.strategy, str) or self.strategy not in _STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} must be one of {_STRATEGIES}")
         check_int(self.n_probe, "n_probe", low=1)
@@ -265,16 +269,16 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         partition_seed = rng.randint(np.iinfo(np.int32).max)
         with thread_limits(self.n_jobs):
             if self.strategy == "per_label":
-                self._fit_per_label(X, target, n_joint, partition_seed)
+                self._fit_per_label(X, target, n_joint, label_weight, partition_seed)
             else:
-                self._fit_cells(X, target, n_joint, alpha, partition_seed)
+                self._fit_cells(X, target, n_joint, label_weight, partition_seed)
             self._calibrate(X, target, rng)
         return self
 
     def _partition(self, P, seed):
         return VoronoiPartition(self.max_level, self.min_samples, random_state=seed, n_jobs=self.n_jobs).fit(P)
 
-    def _fit_per_label(self, X, target, n_joint, seed):
+    def _fit_per_label(self, X, target, n_joint, label_weight, seed):
         n, d = X.shape
         L = self.classes_.shape[0]
         components, s, owners = _label_blocks_svd(X, target, L, min(n_joint, L * d))
@@ -293,8 +297,8 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         self.singular_values_ = s
         self.component_classes_ = self.classes_[owners]
         self.n_joint_ = int(k)
-        self.alpha_ = float(np.sqrt(np.mean(np.einsum("ij,ij->i", X, X, dtype=np.float64)))) \
-            if self.alpha == "auto" else float(self.alpha)
+        self.label_weight_ = float(np.sqrt(np.mean(np.einsum("ij,ij->i", X, X, dtype=np.float64)))) \
+            if label_weight == "auto" else float(label_weight)
         self.partition_ = part
         self.cell_class_counts_ = counts
         centers = part.cell_centers_.astype(np.float64)
@@ -333,15 +337,15 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         self._class_ptr = np.concatenate([[0], np.cumsum(np.bincount(used % n_classes, minlength=n_classes))]
                                          ).astype(np.int64)
 
-    def _fit_cells(self, X, target, n_joint, alpha, seed):
+    def _fit_cells(self, X, target, n_joint, label_weight, seed):
         n, d = X.shape
         L = self.classes_.shape[0]
-        if alpha == "auto":
-            alpha = float(np.sqrt(np.mean(np.einsum("ij,ij->i", X, X, dtype=np.float64))))
-            alpha = alpha if alpha > 0 else 1.0
+        if label_weight == "auto":
+            label_weight = float(np.sqrt(np.mean(np.einsum("ij,ij->i", X, X, dtype=np.float64))))
+            label_weight = label_weight if label_weight > 0 else 1.0
         Z = np.zeros((n, d + L), dtype=X.dtype)
         Z[:, :d] = X
-        Z[np.arange(n), d + target] = alpha
+        Z[np.arange(n), d + target] = label_weight
         k = min(n_joint, n, d + L)
         U, s, Vt = svd(Z, k, random_state=seed)
         P = np.ascontiguousarray((U * s).astype(X.dtype))
@@ -367,14 +371,14 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
         self.components_ = Vt.astype(np.float64)
         self.singular_values_ = s.astype(np.float64)
         self.n_joint_ = int(k)
-        self.alpha_ = float(alpha)
+        self.label_weight_ = float(label_weight)
         self.partition_ = part
         self.cell_class_counts_ = counts
         self.cell_means_ = x_means
         self.cell_maps_ = maps
         self._p_means = p_means
-        # y-part of U_z applied to the cell outputs, divided by alpha: (k, L)
-        self._y_part = Vt[:, d:].astype(np.float64) / alpha
+        # y-part of U_z applied to the cell outputs, divided by the label weight: (k, L)
+        self._y_part = Vt[:, d:].astype(np.float64) / label_weight
         self._cell_mean_sq = np.einsum("ij,ij->i", x_means, x_means)
 
     def _calibrate(self, X, target, rng):

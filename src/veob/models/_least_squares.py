@@ -2,7 +2,6 @@ r"""LeastSquaresClassifier: ridge regression on one-hot targets, in closed form.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.linalg
@@ -11,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import check_progress, stage
-from .._validation import check_int, check_random_state, validate_data
+from .._validation import check_int, check_random_state, check_real, validate_data
 from ._calibration import SoftmaxProbaMixin, fit_temperature
 from ._nystroem import auto_gamma, fit_nystroem, nystroem_features
 
@@ -21,19 +20,6 @@ __all__ = ["LeastSquaresClassifier"]
 _BLOCK_VALUES = 1 << 23
 _SOLVERS = ("auto", "primal", "dual")
 _KERNELS = ("linear", "rbf")
-
-
-def _check_alpha(alpha):
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) \
-            or alpha < 0:
-        raise ValueError(f"alpha={alpha!r} must be a finite number >= 0")
-    return float(alpha)
-
-
-def _check_fraction(value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"calibration_fraction={value!r} must be a number in [0, 1)")
-    return float(value)
 
 
 def _row_block(n_features):
@@ -54,10 +40,14 @@ def _solve_spd(A, B, alpha):
         return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, lower=True, check_finite=False), B,
                                       check_finite=False)
     except np.linalg.LinAlgError:
-        w, V = np.linalg.eigh(A)
-        cutoff = A.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
-        inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
-        return V @ (inv[:, None] * (V.T @ B))
+        return _pinv_solve(*np.linalg.eigh(A), B)
+
+
+def _pinv_solve(w, V, B):
+    """Minimum-norm ``A^+ B`` from ``A = V diag(w) V^T`` (eigenvalues below ``n eps max`` treated as zero)."""
+    cutoff = V.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
+    inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
+    return V @ (inv[:, None] * (V.T @ B))
 
 
 def _syrk_update(G, Z):
@@ -85,10 +75,7 @@ def _solve_spd_upper(build, B):
         factor = scipy.linalg.cho_factor(build(), lower=False, overwrite_a=True, check_finite=False)
         return scipy.linalg.cho_solve(factor, B, check_finite=False)
     except np.linalg.LinAlgError:
-        w, V = scipy.linalg.eigh(build(), lower=False, overwrite_a=True, check_finite=False)
-        cutoff = V.shape[0] * np.finfo(np.float64).eps * max(float(np.abs(w).max()), 1e-300)
-        inv = np.where(w > cutoff, 1.0 / np.where(w > cutoff, w, 1.0), 0.0)
-        return V @ (inv[:, None] * (V.T @ B))
+        return _pinv_solve(*scipy.linalg.eigh(build(), lower=False, overwrite_a=True, check_finite=False), B)
 
 
 class RidgeMoments:
@@ -159,13 +146,42 @@ class RidgeMoments:
         return coef, y_mean - x_mean @ coef
 
 
-def _solve_dual(X, Y, rows, alpha):
-    x_mean = X[rows].mean(axis=0, dtype=np.float64)
-    y_mean = Y[rows].mean(axis=0)
-    Xc = X[rows] - x_mean.astype(X.dtype)
-    dual = _solve_spd(Xc @ Xc.T, Y[rows] - y_mean, alpha)
+def _solve_dual(X, Y, alpha):
+    r"""Ridge weights (d, n_targets) and intercepts of rows X (n, d) in the dual form.
+
+    :math:`W = X_c^T (X_c X_c^T + \alpha I)^{-1} Y_c` with centred :math:`X_c, Y_c`
+    (the n x n Gram in X's dtype, the solve in float64): cheaper than the
+    primal form when there are fewer rows than features.
+    """
+    x_mean = X.mean(axis=0, dtype=np.float64)
+    y_mean = Y.mean(axis=0)
+    Xc = X - x_mean.astype(X.dtype)
+    dual = _solve_spd(Xc @ Xc.T, Y - y_mean, alpha)
     coef = Xc.T.astype(np.float64) @ dual
     return coef, y_mean - x_mean @ coef
+
+
+class RowMoments:
+    """The rows themselves, for the dual form (fewer rows than features).
+
+    Same interface as :class:`RidgeMoments` -- ``add(F, Y)`` in blocks, then
+    ``solve(alpha)`` -- with the rows kept and :func:`_solve_dual` solved in
+    float64.
+    """
+
+    def __init__(self, n_targets):
+        self.features, self.targets = [], []
+        self.n_targets = n_targets
+
+    def add(self, F, Y, *, overwrite=False):
+        """Keep the rows of F (n_rows, d) and their targets Y (``overwrite`` is accepted and ignored)."""
+        if F.shape[0]:
+            self.features.append(F)
+            self.targets.append(Y)
+
+    def solve(self, alpha):
+        """Ridge weights (d, n_targets) and intercepts (n_targets,), float64."""
+        return _solve_dual(np.concatenate(self.features).astype(np.float64), np.concatenate(self.targets), alpha)
 
 
 class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
@@ -316,18 +332,14 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         self.progress = progress
 
     def _check_params(self):
-        alpha = _check_alpha(self.alpha)
-        fraction = _check_fraction(self.calibration_fraction)
+        alpha = check_real(self.alpha, "alpha", low=0)
+        fraction = check_real(self.calibration_fraction, "calibration_fraction", low=0, high=1, high_inclusive=False)
         if not isinstance(self.solver, str) or self.solver not in _SOLVERS:
             raise ValueError(f"solver={self.solver!r} must be one of {_SOLVERS}")
         if not isinstance(self.kernel, str) or self.kernel not in _KERNELS:
             raise ValueError(f"kernel={self.kernel!r} must be one of {_KERNELS}")
         check_int(self.n_components, "n_components", low=1)
-        gamma = self.gamma
-        if not (isinstance(gamma, str) and gamma == "auto"):
-            if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, numbers.Real) \
-                    or not np.isfinite(gamma) or gamma <= 0:
-                raise ValueError(f"gamma={gamma!r} must be 'auto' or a finite number > 0")
+        check_real(self.gamma, "gamma", low=0, low_inclusive=False, allow=("auto",))
         return alpha, fraction
 
     def fit(self, X, y):
@@ -376,10 +388,10 @@ class LeastSquaresClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator):
         else:
             F = self._features(X)
             if calibrate:
-                coef, intercept = _solve_dual(F, Y, rest, alpha)
+                coef, intercept = _solve_dual(F[rest], Y[rest], alpha)
                 scores = F[cal] @ coef.astype(F.dtype) + intercept
                 self.temperature_ = fit_temperature(scores, target[cal])
-            coef, intercept = _solve_dual(F, Y, np.arange(n), alpha)
+            coef, intercept = _solve_dual(F, Y, alpha)
         self.coef_ = np.ascontiguousarray(coef.T)
         self.intercept_ = intercept
         self.solver_ = form

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._threads import jobs_for_work, thread_limits
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_n_jobs, check_random_state
 from . import _build_kernels
 
 __all__ = ["VoronoiPartition"]
@@ -271,11 +271,7 @@ def check_partition_params(max_level, min_samples, n_jobs):
     """Validate the parameters shared by VoronoiPartition and CellIndex."""
     max_level = check_int(max_level, "max_level", low=0, high=40)
     min_samples = check_int(min_samples, "min_samples", low=1)
-    if n_jobs is not None:
-        n_jobs = check_int(n_jobs, "n_jobs")
-        if n_jobs == 0:
-            raise ValueError("n_jobs=0 must be None, -1 or a positive integer")
-    return max_level, min_samples, n_jobs
+    return max_level, min_samples, check_n_jobs(n_jobs)
 
 
 class VoronoiPartition(ClusterMixin, BaseEstimator):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._progress import check_progress, stage
-from .._validation import check_int, check_random_state, check_str_list
+from .._validation import check_int, check_random_state, check_real, check_str_list, renamed_parameter
 from ..partition import VoronoiPartition
 from ..spectral import cosine_basis
 from . import _composer_kernels as _k
@@ -47,14 +47,6 @@ GRAM_STRIDE = 4  # the global map's Gram matrix is estimated from 1 block in 4 (
 ALPHA_AUTO = 3.0  # "auto" label weight, in rms norms of the context features
 
 
-def _check_number(value, name, low=None, low_open=True):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}={value!r} must be a finite number")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ValueError(f"{name}={value!r} must be {'>' if low_open else '>='} {low}")
-    return float(value)
-
-
 class ReviewComposer(BaseEstimator):
     r"""Label-conditioned next-word model fitted in closed form (no gradient descent).
 
@@ -88,8 +80,8 @@ class ReviewComposer(BaseEstimator):
         Cells of the partition (rounded up to a power of two, ``>= 1``).
         "auto": one per 40,000 training positions, at least one per label,
         at most 128.
-    alpha : float or "auto", default="auto"
-        Weight of the one-hot label (``>= 0``); "auto" is 3 times the
+    label_weight : float or "auto", default="auto"
+        Weight :math:`\alpha` of the one-hot label (``>= 0``); "auto" is 3 times the
         root-mean-square norm of the context features, so that the
         partition splits by label first and every cell map is specific to
         one label.
@@ -125,6 +117,10 @@ class ReviewComposer(BaseEstimator):
     progress : bool, default=False
         Show the stages of ``fit`` (tokenizing, the next-word maps) with
         their elapsed time on stderr (tqdm).
+    alpha : float or "auto"
+        Deprecated old name of ``label_weight`` (``alpha`` is the ridge
+        penalty everywhere else in veob); still accepted with a
+        FutureWarning, removed in the next release.
 
     Attributes
     ----------
@@ -136,7 +132,7 @@ class ReviewComposer(BaseEstimator):
         The input word vectors used (scaled to unit root-mean-square norm).
     basis_ : ndarray of shape (n_freqs, context)
         The DCT rows applied to the context window (oldest word first).
-    alpha_ : float
+    label_weight_ : float
         The label weight used.
     partition_ : VoronoiPartition
         Cells of the features.
@@ -242,14 +238,14 @@ class ReviewComposer(BaseEstimator):
     """
 
     def __init__(self, word_vectors=None, *, context=8, n_freqs=4, max_vocab=20000, n_cells="auto",
-                 alpha="auto", n_components=128, word_dim=64, ridge=1e-3, cell_prior=2000.0, guidance=1.0,
-                 n_candidates=512, word_cells=1024, random_state=None, progress=False):
+                 label_weight="auto", n_components=128, word_dim=64, ridge=1e-3, cell_prior=2000.0, guidance=1.0,
+                 n_candidates=512, word_cells=1024, random_state=None, progress=False, alpha="deprecated"):
         self.word_vectors = word_vectors
         self.context = context
         self.n_freqs = n_freqs
         self.max_vocab = max_vocab
         self.n_cells = n_cells
-        self.alpha = alpha
+        self.label_weight = label_weight
         self.n_components = n_components
         self.word_dim = word_dim
         self.ridge = ridge
@@ -259,6 +255,14 @@ class ReviewComposer(BaseEstimator):
         self.word_cells = word_cells
         self.random_state = random_state
         self.progress = progress
+        self.alpha = alpha
+
+    @property
+    def alpha_(self):
+        """Deprecated alias of ``label_weight_`` (FutureWarning; removed in the next release)."""
+        warnings.warn("ReviewComposer.alpha_ is deprecated and will be removed in the next release: use "
+                      "label_weight_", FutureWarning, stacklevel=2)
+        return self.label_weight_
 
     # -- parameters -----------------------------------------------------------
 
@@ -268,18 +272,18 @@ class ReviewComposer(BaseEstimator):
         max_vocab = check_int(self.max_vocab, "max_vocab", low=4)
         if self.n_cells != "auto":
             check_int(self.n_cells, "n_cells", low=1)
-        if self.alpha != "auto":
-            _check_number(self.alpha, "alpha", low=0, low_open=False)
+        label_weight = check_real(renamed_parameter(self, "label_weight", "alpha", default="auto"), "label_weight",
+                                  low=0, allow=("auto",))
         check_int(self.n_components, "n_components", low=1)
         check_int(self.word_dim, "word_dim", low=1)
-        _check_number(self.ridge, "ridge", low=0)
-        _check_number(self.cell_prior, "cell_prior", low=0, low_open=False)
-        _check_number(self.guidance, "guidance", low=0, low_open=False)
+        check_real(self.ridge, "ridge", low=0, low_inclusive=False)
+        check_real(self.cell_prior, "cell_prior", low=0)
+        check_real(self.guidance, "guidance", low=0)
         check_int(self.n_candidates, "n_candidates", low=1)
         check_int(self.word_cells, "word_cells", low=1)
         if self.word_vectors is not None and not isinstance(self.word_vectors, WordVectors):
             raise TypeError(f"word_vectors must be a WordVectors or None; got {type(self.word_vectors).__name__}")
-        return context, n_freqs, max_vocab
+        return context, n_freqs, max_vocab, label_weight
 
     # -- features -------------------------------------------------------------
 
@@ -326,7 +330,7 @@ class ReviewComposer(BaseEstimator):
                 Z[:, f * d:(f + 1) * d] += self.basis_[f, k] * vec
         Z[:, n_freqs * d:(n_freqs + 1) * d] = table[windows[:, -1]]
         base = (n_freqs + 1) * d
-        Z[np.arange(m), base + labels] = self.alpha_
+        Z[np.arange(m), base + labels] = self.label_weight_
         t = positions.astype(np.float32)
         Z[:, base + n_classes] = t / POSITION_SCALE
         Z[:, base + n_classes + 1] = np.log1p(t) / 7.0
@@ -337,7 +341,7 @@ class ReviewComposer(BaseEstimator):
         """Rewrite the one-hot label block of features ``Z`` in place."""
         base = (self.basis_.shape[0] + 1) * self._table_.shape[1]
         Z[:, base:base + self.classes_.shape[0]] = 0.0
-        Z[:, base + label] = self.alpha_
+        Z[:, base + label] = self.label_weight_
 
     def _training_blocks(self, ids, offsets, y):
         """Yield (features, targets, previous words, words before them, labels) over all positions after ``<s>``."""
@@ -412,7 +416,7 @@ class ReviewComposer(BaseEstimator):
         """
         texts = check_str_list(texts, "texts")
         labels = check_labels(labels, len(texts))
-        context, n_freqs, max_vocab = self._check_params()
+        context, n_freqs, max_vocab, label_weight = self._check_params()
         show = check_progress(self.progress)
         rng = check_random_state(self.random_state)
         with stage(show, f"ReviewComposer.fit: tokenizing {len(texts):,} texts"):
@@ -429,10 +433,10 @@ class ReviewComposer(BaseEstimator):
         held[rng.choice(n_reviews, size=n_held, replace=False)] = True
         fit_part, held_part = (_reviews(ids, offsets, y, np.flatnonzero(sel)) for sel in (~held, held))
         with stage(show, f"ReviewComposer.fit: word vectors, partition and next-word maps ({ids.shape[0]:,} tokens)"):
-            self._fit_ids(*fit_part, context, n_freqs, rng, held=held_part if n_held else fit_part)
+            self._fit_ids(*fit_part, context, n_freqs, label_weight, rng, held=held_part if n_held else fit_part)
         return self
 
-    def _fit_ids(self, ids, offsets, y, context, n_freqs, rng, held):
+    def _fit_ids(self, ids, offsets, y, context, n_freqs, label_weight, rng, held):
         n_words = self.vocabulary_.shape[0]
         n_classes = self.classes_.shape[0]
         counts = np.bincount(ids, minlength=n_words).astype(np.float64)
@@ -443,13 +447,13 @@ class ReviewComposer(BaseEstimator):
         self.word_vectors_ = WordVectors(self.vocabulary_, self._table_[:-1].copy())
         self.basis_ = cosine_basis(context, n_freqs, kind="dct2", dtype=np.float32)
         self.n_features_ = (n_freqs + 1) * d + n_classes + 3
-        self.alpha_ = 0.0
+        self.label_weight_ = 0.0
         n_targets = ids.shape[0] - (offsets.shape[0] - 1)
 
         # the label weight: the rms norm of the context features of the first block
         first = next(self._training_blocks(ids, offsets, y))[0]
         rms = float(np.sqrt(np.mean(np.sum(first[:, :(n_freqs + 1) * d] ** 2, axis=1))))
-        self.alpha_ = ALPHA_AUTO * rms if self.alpha == "auto" else float(self.alpha)
+        self.label_weight_ = ALPHA_AUTO * rms if label_weight == "auto" else label_weight
 
         # pass 1: global normal equations and a sample for the partition
         D = self.n_features_
@@ -742,7 +746,7 @@ class ReviewComposer(BaseEstimator):
         context = self.basis_.shape[1]
         pad = self.vocabulary_.shape[0]
         coef = np.ascontiguousarray(self.calibration_, dtype=np.float64)
-        guidance = _check_number(self.guidance, "guidance", low=0, low_open=False)
+        guidance = check_real(self.guidance, "guidance", low=0)
         others = np.array([j for j in range(self.classes_.shape[0]) if j != k] if guidance > 0 else [],
                           dtype=np.int64)
         if not hasattr(self, "_table_"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import tempfile
 
@@ -10,11 +9,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_real
+from ..decomposition import svd
 from . import _kernels
 from ._cooc import cooccurrence_matrix, normalize_bags, ppmi
 from ._corpus import Corpus, as_corpus
-from ._linalg import truncated_svd
 from ._word_vectors import WordVectors
 
 __all__ = ["ContextEmbedder"]
@@ -41,12 +40,6 @@ def distance_weights(window, kind):
     if kind == "linear":
         return (window - k + 1) / window
     return 1.0 / k
-
-
-def _real(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}={value!r} must be a finite number")
-    return float(value)
 
 
 class ContextEmbedder(BaseEstimator):
@@ -213,19 +206,17 @@ class ContextEmbedder(BaseEstimator):
             raise ValueError(f"bags={cfg['bags']!r} must be 1 or 2")
         cfg["bags"] = int(cfg["bags"])
         if cfg["subsample"] is not None:
-            cfg["subsample"] = _real(cfg["subsample"], "subsample")
+            cfg["subsample"] = check_real(cfg["subsample"], "subsample")
             if cfg["subsample"] <= 0:
                 raise ValueError(f"subsample={cfg['subsample']!r} must be > 0 (a frequency threshold such as "
                                  "1e-4), or None for no subsampling")
         cfg["min_count"] = check_int(cfg["min_count"], "min_count", low=1)
-        cfg["eig_power"] = _real(cfg["eig_power"], "eig_power")
+        cfg["eig_power"] = check_real(cfg["eig_power"], "eig_power")
         if not isinstance(cfg["add_context"], (bool, np.bool_)):
             raise TypeError(f"add_context={cfg['add_context']!r} must be True or False")
         cfg["add_context"] = bool(cfg["add_context"])
-        cfg["cds"] = _real(self.cds, "cds")
-        cfg["shift"] = _real(self.shift, "shift")
-        if not 0 < cfg["cds"] <= 1:
-            raise ValueError(f"cds={self.cds!r} must lie in (0, 1]")
+        cfg["cds"] = check_real(self.cds, "cds", low=0, high=1, low_inclusive=False)
+        cfg["shift"] = check_real(self.shift, "shift")
         if cfg["shift"] < 1:
             raise ValueError(f"shift={self.shift!r} must be >= 1 (log(shift) is subtracted from PMI)")
         if self.n_iter != "auto":
@@ -370,7 +361,7 @@ class ContextEmbedder(BaseEstimator):
             raise ValueError(f"n_components={k} must be <= min(n_words, n_contexts)={min(X.shape)} "
                              f"(the words seen at least min_count={cfg['min_count']} times)")
         stages.step("SVD")
-        U, s, Vt = truncated_svd(X, k, solver=self.solver, n_iter=self.n_iter, random_state=rng)
+        U, s, Vt = svd(X, k, solver=self.solver, n_iter=self.n_iter, random_state=rng)
         scale = np.power(s.astype(np.float64), cfg["eig_power"]).astype(np.float32)
         vectors = U * scale
         if cfg["add_context"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from itertools import chain
 
 import numpy as np
@@ -10,12 +9,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_real
 from ..datasets._base import gc_paused
 from ..datasets._dictionary import DictionaryEntry
-from ..decomposition import svd_error
+from ..decomposition import svd, svd_error
 from ._evaluation import entry_fields
-from ._linalg import truncated_svd
 from ._orthography import OrthographyEmbedder
 from ._word_vectors import WordVectors
 
@@ -80,14 +78,6 @@ def _check_entries(entries):
     return out
 
 
-def _real(value, name, *, allow=()):
-    if value in allow:
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}={value!r} must be a finite number" + (f" or one of {allow}" if allow else ""))
-    return float(value)
-
-
 def _component_svd(R, O, col_words, k, solver, n_iter, random_state, sketch=False):
     """Projections ``X V_k``, singular values and residual norm of ``X = [O | R]``, solving only the big components.
 
@@ -126,7 +116,7 @@ def _component_svd(R, O, col_words, k, solver, n_iter, random_state, sketch=Fals
         R_rows = _used_columns(R[rows])[0]
         X = R_rows if O is None else sp.hstack([sp.csr_matrix(O[rows]), R_rows], format="csr")
         kk = min(k, min(X.shape) - 1)
-        U, s, Vt = truncated_svd(X, kk, solver=solver, n_iter=n_iter, random_state=random_state)
+        U, s, Vt = svd(X, kk, solver=solver, n_iter=n_iter, random_state=random_state)
         residual = svd_error(X, U, s, Vt, n_iter=10, random_state=random_state)
         left_out = bound[np.setdiff1d(np.unique(row_label), np.unique(row_label[rows]))]
         if rows.shape[0] == n_rows or left_out.size == 0 or s[-1] >= left_out.max() or kk < k:
@@ -335,10 +325,10 @@ class DictionaryEmbedder(BaseEstimator):
                              "choose 'sketch' or 'project'")
         if not isinstance(cfg["symmetric"], (bool, np.bool_)):
             raise TypeError(f"symmetric={cfg['symmetric']!r} must be True or False")
-        cfg["antonym_weight"] = _real(cfg["antonym_weight"], "antonym_weight")
-        cfg["synonym_weight"] = _real(self.synonym_weight, "synonym_weight")
-        cfg["ortho_weight"] = _real(cfg["ortho_weight"], "ortho_weight", allow=("paper",))
-        cfg["eig_power"] = _real(cfg["eig_power"], "eig_power")
+        cfg["antonym_weight"] = check_real(cfg["antonym_weight"], "antonym_weight")
+        cfg["synonym_weight"] = check_real(self.synonym_weight, "synonym_weight")
+        cfg["ortho_weight"] = check_real(cfg["ortho_weight"], "ortho_weight", allow=("paper",))
+        cfg["eig_power"] = check_real(cfg["eig_power"], "eig_power")
         cfg["ortho_components"] = check_int(self.ortho_components, "ortho_components", low=0)
         cfg["n_components"] = check_int(self.n_components, "n_components", low=1)
         return cfg

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import numbers
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_real
 from . import _encoder_kernels
 from ._scan import TokenTable, scan_corpus
 from ._word_vectors import WordVectors
@@ -25,15 +24,6 @@ FORMAT = "veob.TextEncoder"
 FORMAT_VERSION = 1
 _ARRAYS = ("vectors", "weights", "table", "components", "singular_values", "counts")
 _STATS_SENTENCES = 200_000  # sentences of the fit corpus used for the whitening statistics
-
-
-def _real(value, name, *, low=None, strict=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}={value!r} must be a finite number")
-    value = float(value)
-    if low is not None and (value < low or (strict and value == low)):
-        raise ValueError(f"{name}={value!r} must be {'>' if strict else '>='} {low}")
-    return value
 
 
 class TextEncoder(TransformerMixin, BaseEstimator):
@@ -211,16 +201,16 @@ class TextEncoder(TransformerMixin, BaseEstimator):
                "n_components": None if self.n_components is None else check_int(self.n_components, "n_components",
                                                                                    low=1),
                "n_freqs": check_int(self.n_freqs, "n_freqs", low=1),
-               "freq_decay": _real(self.freq_decay, "freq_decay", low=0.0, strict=True),
-               "sif_a": _real(self.sif_a, "sif_a", low=0.0, strict=True),
-               "eig_power": _real(self.eig_power, "eig_power"),
+               "freq_decay": check_real(self.freq_decay, "freq_decay", low=0, low_inclusive=False),
+               "sif_a": check_real(self.sif_a, "sif_a", low=0, low_inclusive=False),
+               "eig_power": check_real(self.eig_power, "eig_power"),
                "remove_components": check_int(self.remove_components, "remove_components", low=0),
                "max_tokens": None if self.max_tokens is None else check_int(self.max_tokens, "max_tokens", low=1)}
         rw = self.retrofit_weights
         if not isinstance(rw, (tuple, list)) or len(rw) != 2:
             raise TypeError(f"retrofit_weights={rw!r} must be a pair (synonym weight, antonym weight)")
-        cfg["retrofit_weights"] = [_real(rw[0], "retrofit_weights[0]", low=0.0),
-                                   _real(rw[1], "retrofit_weights[1]", low=0.0)]
+        cfg["retrofit_weights"] = [check_real(rw[0], "retrofit_weights[0]", low=0),
+                                   check_real(rw[1], "retrofit_weights[1]", low=0)]
         if not isinstance(self.progress, (bool, np.bool_)):
             raise TypeError(f"progress={self.progress!r} must be True or False")
         return cfg
@@ -338,7 +328,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
 
     def _basis(self, ids, offsets, weights, vectors, cfg):
         """Output basis (rows) scaled by S^(p-1), and the kept singular values, from the corpus' sentences."""
-        from ._linalg import small_eigh
+        from ..decomposition._solvers import top_eigh
 
         D = cfg["n_freqs"] * vectors.shape[1]
         G = np.zeros((D, D))
@@ -353,8 +343,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         k = cfg["n_components"] or (D - r)
         if k + r > D:
             raise ValueError(f"n_components + remove_components = {k + r} must be <= word_dim * n_freqs = {D}")
-        evals, V = small_eigh(G, k + r)
-        evals, V = evals[::-1], V[:, ::-1]
+        evals, V = top_eigh(G, k + r)
         s = np.sqrt(np.clip(evals, 0.0, None))
         from ..decomposition import svd_flip
 

@@ -7,9 +7,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, check_str_list
+from ..decomposition import svd
 from ..spectral import symbol_spectra
 from ..spectral._basis import KINDS
-from ._linalg import truncated_svd
 from ._word_vectors import WordVectors
 
 __all__ = ["OrthographyEmbedder", "encode_letters"]
@@ -171,7 +171,7 @@ class OrthographyEmbedder(BaseEstimator):
         if k > len(words):
             raise ValueError(f"n_components={k} must be <= the number of distinct words, {len(words)}")
         X = _spectra(words, cfg["n_points"], cfg["n_freqs"], cfg["kind"])
-        U, s, Vt = truncated_svd(X, k, solver=self.solver, random_state=self.random_state)
+        U, s, Vt = svd(X, k, solver=self.solver, random_state=self.random_state)
         self.settings_ = cfg
         self.components_ = Vt
         self.singular_values_ = s

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from ._kernels import FLAG_PUNCT, FLAG_STOP
 
-__all__ = ["context_sensitive", "cooccurrence", "csr_gram", "padded_positions", "ppmi_dense",
+__all__ = ["context_sensitive", "cooccurrence", "padded_positions", "ppmi_dense",
            "pool_ids", "pool_table", "scan_text", "sentence_spectra", "sentencize", "subsample_tokens", "uniform_at"]
 
 
@@ -126,12 +126,6 @@ def sentence_spectra(ids, offsets, word_weights, coef, table):
         vecs = table[seq] * word_weights[seq][:, None]
         out[s] = (basis @ vecs).reshape(-1)
     return out
-
-
-def csr_gram(X):
-    D = X.toarray().astype(np.float64)
-    return D.T @ D
-
 
 
 def pool_ids(ids, offsets, weights, table, n_freqs, decay):

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 from ._word_vectors import WordVectors
 
 __all__ = ["retrofit", "lexicon_graph"]
 
 _COLUMNS = 128  # columns solved together by conjugate gradients
-
-
-def _weight(value, name, *, low=0.0, strict=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}={value!r} must be a finite number")
-    value = float(value)
-    if value < low or (strict and value == low):
-        raise ValueError(f"{name}={value!r} must be {'>' if strict else '>='} {low}")
-    return value
 
 
 def _sym_share(M, total):
@@ -221,11 +211,11 @@ def retrofit(word_vectors, entries, *, synonym_weight=2.0, antonym_weight=1.0, a
     """
     if not isinstance(word_vectors, WordVectors):
         raise TypeError(f"word_vectors must be a WordVectors; got {type(word_vectors).__name__}")
-    beta = _weight(synonym_weight, "synonym_weight")
-    gamma = _weight(antonym_weight, "antonym_weight")
-    alpha = _weight(alpha, "alpha", strict=True)
+    beta = check_real(synonym_weight, "synonym_weight", low=0)
+    gamma = check_real(antonym_weight, "antonym_weight", low=0)
+    alpha = check_real(alpha, "alpha", low=0, low_inclusive=False)
     n_iter = check_int(n_iter, "n_iter", low=0)
-    tol = _weight(tol, "tol")
+    tol = check_real(tol, "tol", low=0)
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize={normalize!r} must be True or False")
     if not isinstance(expand, (bool, np.bool_)):

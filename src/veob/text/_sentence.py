@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 from ..decomposition import svd_flip
+from ..decomposition._solvers import top_eigh
 from ..spectral._basis import basis_table
 from . import _kernels
 from ._corpus import Corpus, as_corpus
-from ._linalg import small_eigh
 from ._word_vectors import WordVectors
 
 __all__ = ["SentenceEmbedder", "sentence_coefficients"]
@@ -195,14 +194,9 @@ class SentenceEmbedder(BaseEstimator):
             cfg["n_freqs"] = check_int(cfg["n_freqs"], "n_freqs", low=1)
         cfg["remove_components"] = check_int(cfg["remove_components"], "remove_components", low=0)
         for name in ("sif_a", "freq_decay"):
-            v = cfg.get(name, getattr(self, name))
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v <= 0:
-                raise ValueError(f"{name}={v!r} must be a positive number")
+            check_real(cfg.get(name, getattr(self, name)), name, low=0, low_inclusive=False)
         cfg["sif_a"] = float(self.sif_a)
-        p = self.eig_power if self.preset is None else 1.0
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not np.isfinite(p):
-            raise TypeError(f"eig_power={p!r} must be a finite number")
-        cfg["eig_power"] = float(p)
+        cfg["eig_power"] = check_real(self.eig_power if self.preset is None else 1.0, "eig_power")
         cfg["n_components"] = (None if self.n_components is None
                                else check_int(self.n_components, "n_components", low=1))
         return cfg
@@ -264,8 +258,7 @@ class SentenceEmbedder(BaseEstimator):
         for a in range(0, n, _CHUNK):
             X = self._spectra(plan, ids, offsets, a, min(n, a + _CHUNK))
             G += (X.T @ X).astype(np.float64)  # float32 BLAS (syrk), summed in float64
-        evals, V = small_eigh(G, k + r)
-        evals, V = evals[::-1], V[:, ::-1]
+        evals, V = top_eigh(G, k + r)
         s = np.sqrt(np.clip(evals, 0.0, None))
         Vt = np.ascontiguousarray(V.T)
         _, Vt = svd_flip(np.zeros((1, k + r)), Vt, copy=False)

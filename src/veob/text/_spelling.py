@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._threads import jobs_for_work, thread_limits
-from .._validation import check_int, check_str_list
+from .._validation import check_int, check_real, check_str_list
 from . import _spelling_kernels as _kernels
 from ._corpus import Corpus
 from ._orthography import OrthographyEmbedder
@@ -34,14 +33,6 @@ _COST_INDEX = {"substituted": _kernels.COST_SUBSTITUTED, "vowel": _kernels.COST_
 CHUNK = 16384
 # counts below this enter the prior as this (a word counted 0 times is not -inf)
 MIN_COUNT_FLOOR = 1e-12
-
-
-def _check_real(value, name, *, low=0.0, strict=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or value < low or (strict and value == low):
-        bound = f"> {low:g}" if strict else f">= {low:g}"
-        raise ValueError(f"{name}={value!r} must be a finite number {bound}")
-    return float(value)
 
 
 def _check_words(words, name, *, allow_str=False):
@@ -223,10 +214,10 @@ class SpellingCorrector(BaseEstimator):
     def _check_params(self):
         check_int(self.n_candidates, "n_candidates", low=1)
         check_int(self.n_probe, "n_probe", low=1)
-        _check_real(self.distance_weight, "distance_weight")
-        _check_real(self.prior_weight, "prior_weight")
-        _check_real(self.max_edit_cost, "max_edit_cost", strict=True)
-        _check_real(self.min_count, "min_count")
+        check_real(self.distance_weight, "distance_weight", low=0)
+        check_real(self.prior_weight, "prior_weight", low=0)
+        check_real(self.max_edit_cost, "max_edit_cost", low=0, low_inclusive=False)
+        check_real(self.min_count, "min_count", low=0)
         if not isinstance(self.lowercase, (bool, np.bool_)):
             raise TypeError(f"lowercase={self.lowercase!r} must be True or False")
         if self.embedder is not None and not isinstance(self.embedder, OrthographyEmbedder):
@@ -244,7 +235,7 @@ class SpellingCorrector(BaseEstimator):
                 raise ValueError(f"edit_costs has unknown key {unknown[0]!r}; the keys are "
                                  f"{', '.join(DEFAULT_EDIT_COSTS)}")
             for name, value in self.edit_costs.items():
-                costs[name] = _check_real(value, f"edit_costs[{name!r}]")
+                costs[name] = check_real(value, f"edit_costs[{name!r}]", low=0)
         return costs
 
     @staticmethod
