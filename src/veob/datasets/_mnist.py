@@ -174,9 +174,10 @@ def _read_idx(path, magic):
             if compression is None:
                 actual = path.stat().st_size
                 if actual != len(header) + size:
+                    problem = "truncated" if actual < len(header) + size else "trailing data"
                     raise corrupt(path, f"the header announces {what} of shape {shape} "
                                         f"({len(header) + size} bytes in all) but the file has "
-                                        f"{actual} bytes ({'truncated' if actual < len(header) + size else 'trailing data'})")
+                                        f"{actual} bytes ({problem})")
             data = np.empty(size, dtype=np.uint8)
             view, done = memoryview(data), 0
             while done < size:

@@ -263,8 +263,8 @@ class CellIndex(BaseEstimator):
 
     def _index_arrays(self):
         part = self.partition_
-        return (self._data, self._index, self._rho, self._phi, self._phi_ptr, self._cproj, self._cshift, self._mean, self._axes,
-                part.cell_indptr_, self._centers, self._centers_t, part.cell_radius_)
+        return (self._data, self._index, self._rho, self._phi, self._phi_ptr, self._cproj, self._cshift, self._mean,
+                self._axes, part.cell_indptr_, self._centers, self._centers_t, part.cell_radius_)
 
     def _query_order(self, Q):
         """Queries sorted by their nearest centre: neighbouring queries share cells in cache (any order is exact)."""

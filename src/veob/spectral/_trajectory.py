@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, validate_data
@@ -256,7 +256,8 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         if self.kind == "paper" and self.resample is None:
             shortest = min(len(t) for t in trajectories)
             if shortest <= self.n_freqs - 1:
-                raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points for kind='paper'")
+                raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points "
+                                 "for kind='paper'")
         self.n_features_out_ = self.n_freqs * 2 * len(features)
         return self
 
@@ -270,7 +271,8 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         values, offsets = _point_feature_table(trajectories, features, self.resample)
         lengths = np.diff(offsets)
         if self.kind == "paper" and lengths.min() <= self.n_freqs - 1:
-            raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points for kind='paper'")
+            raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points "
+                             "for kind='paper'")
         out = np.zeros((lengths.shape[0], self.n_freqs * values.shape[1]))
         _kernels.length_normalized_dct_kernel(values, offsets, self.n_freqs, self.kind == "paper", out)
         return out

@@ -197,7 +197,7 @@ def _null_lock():
 # writes, so a process that finds a token it did not write reloads its Chroma bindings
 # before it reads or writes (else its next write would persist an index without the
 # other process's rows).
-_SEEN_TOKENS = {}
+_SEEN_TOKENS: dict = {}
 
 
 def _read_token(path):

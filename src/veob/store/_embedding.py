@@ -18,7 +18,7 @@ __all__ = ["embedding_function_class"]
 NAME = "veob"
 _LOCK = threading.Lock()
 _CLASS = None
-_CACHE = {}  # (resolved folder, fingerprint) -> TextEncoder, shared by the functions of one process
+_CACHE: dict = {}  # (resolved folder, fingerprint) -> TextEncoder, shared by the functions of one process
 
 
 def _load_encoder(folder, fingerprint=None):

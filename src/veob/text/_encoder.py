@@ -498,8 +498,11 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         return h.hexdigest()
 
     def save(self, folder, *, metadata=None):
-        """Write the model to a folder: ``model.safetensors`` (or ``model.npz`` without the safetensors
-        package), ``config.json``, ``vocab.json`` and a model card ``README.md``. No pickle.
+        """Write the model to a folder, without pickle.
+
+        The folder holds ``model.safetensors`` (or ``model.npz`` without the
+        safetensors package), ``config.json``, ``vocab.json`` and a model card
+        ``README.md``.
 
         The folder is written next to its final place and renamed, so a
         failure leaves no half-written model.

@@ -34,8 +34,11 @@ def _sym_share(M, total):
 
 
 def _system(S, A, alpha, beta, gamma):
-    """The SPD matrix ``alpha I + L(beta S~) + Q(gamma A~)`` (Laplacian of the synonyms,
-    signless Laplacian of the antonyms, symmetric degree-normalised weights)."""
+    """The SPD matrix ``alpha I + L(beta S~) + Q(gamma A~)``.
+
+    L is the Laplacian of the synonyms, Q the signless Laplacian of the
+    antonyms, both with symmetric degree-normalised weights.
+    """
     Ws = _sym_share(S, beta)
     Wa = _sym_share(A, gamma)
     diag = alpha + np.asarray(Ws.sum(axis=1)).ravel() + np.asarray(Wa.sum(axis=1)).ravel()

@@ -136,6 +136,7 @@ class SpellingCorrector(BaseEstimator):
     index_ : CellIndex
         Fitted on the unit vectors of ``words_``; its cells are the ones the
         search scans.
+
     See Also
     --------
     OrthographyEmbedder : The vectors.

@@ -12,7 +12,8 @@ from .._validation import check_int
 
 __all__ = ["WordVectors", "read_word_pairs"]
 
-_LOOKUP = weakref.WeakKeyDictionary()  # WordVectors -> (words array, {word: row}); never saved
+# WordVectors -> (words array, {word: row}); never saved
+_LOOKUP: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 METRICS = ("cosine", "euclidean")
 
 
