@@ -33,6 +33,10 @@ API_FLOORS = {
     r"__sklearn_tags__": ("scikit-learn", "1.6"),
     r"\bsp\.sparray\b|scipy\.sparse\.sparray\b": ("scipy", "1.11"),
     r"\bsubset_by_index\b": ("scipy", "1.5"),
+    # eigh(driver="evd") of a 1x1 matrix raises a LAPACK lwork error before SciPy 1.13.1 (.ci/min_versions found it)
+    r'driver="evd"': ("scipy", "1.13.1"),
+    # numba 0.58 spent > 9 CPU minutes compiling the inlined CellIndex search kernels (0.60: 93 s, 0.68: 68 s)
+    r'inline="always"': ("numba", "0.60"),
     r"\bparallel_chunksize\b": ("numba", "0.57"),
     r"\bregister_embedding_function\b": ("chromadb", "1.0"),
     r'layout="constrained"': ("matplotlib", "3.5"),
