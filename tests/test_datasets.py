@@ -606,7 +606,8 @@ def test_load_image_folder_bad_images(tmp_path, images):
     archive = _tar(tmp_path / "a.tar.gz", files)
     reference, _, _ = load_image_folder(_tree(tmp_path / "ok", images), size=(24, 20))
     for path in (folder, archive):
-        with pytest.raises(ValueError, match=r"2 of 10 images cannot be decoded: 'cat\.5\.jpg' .*'dog\.7\.png'.*on_error='skip'"):
+        with pytest.raises(ValueError, match=r"2 of 10 images cannot be decoded: 'cat\.5\.jpg' "
+                                             r".*'dog\.7\.png'.*on_error='skip'"):
             load_image_folder(path, size=(24, 20))
         with pytest.warns(RuntimeWarning, match=r"2 of 10 images cannot be decoded: 'cat\.5\.jpg'.*left out"):
             X, y, filenames = load_image_folder(path, size=(24, 20), on_error="skip")

@@ -7,8 +7,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from veob.images import PatchEmbedder
-from veob.images import _kernels
+from veob.images import PatchEmbedder, _kernels
 from veob.images._reference import (
     block_histograms_reference,
     correlate_reference,

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from veob import DCT2Transformer, cosine_basis, dct2, spectral_transform, symbol_spectra
 from veob.spectral._reference import spectral_transform_reference, symbol_spectra_reference
 
-
 # ------------------------------------------------------------- cosine_basis
 
 def test_paper_basis_matches_formula():

@@ -7,8 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from veob.text import TextEncoder, WordVectors
-from veob.text import _encoder_kernels, _reference
+from veob.text import TextEncoder, WordVectors, _encoder_kernels, _reference
 from veob.text import _scan_kernels as K
 from veob.text._scan import TokenTable, scan_corpus, scan_tokens, texts_buffer
 

@@ -26,6 +26,13 @@ import re
 import struct
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import io
+    from collections.abc import Callable, Iterator
+
+    from .._typing import PathLike
 
 __all__ = [
     "check_path",
@@ -45,14 +52,14 @@ _BLOCK = 512
 
 # ----------------------------------------------------------------- paths
 
-def check_path(path, name="path"):
+def check_path(path: PathLike, name: str = "path") -> Path:
     """Return ``path`` (str or os.PathLike) as a :class:`~pathlib.Path`."""
     if isinstance(path, (str, os.PathLike)):
         return Path(os.fsdecode(os.fspath(path))).expanduser()
     raise TypeError(f"{name}={path!r} must be a str or an os.PathLike (a file or folder path)")
 
 
-def resolve_path(path, default, *, what, expected):
+def resolve_path(path: PathLike | None, default: str, *, what: str, expected: str) -> Path:
     """Resolve a loader's ``path`` argument and check that it exists.
 
     Parameters
@@ -90,7 +97,7 @@ def resolve_path(path, default, *, what, expected):
     return path
 
 
-def corrupt(path, problem):
+def corrupt(path: PathLike, problem: str) -> ValueError:
     """The ValueError for a corrupt or truncated data file."""
     return ValueError(f"{str(path)!r}: {problem}")
 
@@ -100,7 +107,7 @@ def corrupt(path, problem):
 _DIGITS = re.compile(r"(\d+)")
 
 
-def natural_key(name):
+def natural_key(name: str) -> tuple[list[int | str], str]:
     """Sort key putting ``cat.2`` before ``cat.10``, ignoring case (ties broken by the name).
 
     >>> from veob.datasets._base import natural_key
@@ -113,7 +120,7 @@ def natural_key(name):
 
 
 @contextlib.contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small containers.
 
     Parsing builds hundreds of thousands of lists and tuples, none of them in
@@ -219,13 +226,13 @@ class _Stream:
         return done
 
 
-def compression_of(path):
+def compression_of(path: PathLike) -> str | None:
     """``"gzip"``, ``"bzip2"``, ``"xz"`` or None (read from the magic bytes)."""
     with open(path, "rb") as fh:
         return _decompressor_for(fh.read(6))[1]
 
 
-def open_decompressed(path):
+def open_decompressed(path: PathLike) -> io.BufferedIOBase:
     """Open ``path`` for reading, decompressing gzip/bzip2/xz (by magic bytes)."""
     kind = compression_of(path)
     if kind == "gzip":
@@ -284,7 +291,7 @@ def _member_name(raw):
     return name.lstrip("/")
 
 
-def iter_tar(path, select=None):
+def iter_tar(path: PathLike, select: Callable[[str], bool] | None = None) -> Iterator[tuple[str, bytes | None]]:
     """Yield ``(name, data)`` for each regular file of a tar archive.
 
     One streaming pass in archive order; the archive may be plain or

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import lzma
 import zlib
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ._base import corrupt, gc_paused, open_decompressed, resolve_path
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 __all__ = ["DictionaryEntry", "Meaning", "load_dictionary"]
 
@@ -38,8 +41,8 @@ class Meaning(NamedTuple):
 
     part_of_speech: str
     definition: str
-    related_words: list
-    examples: list
+    related_words: list[str]
+    examples: list[str]
 
 
 class DictionaryEntry(NamedTuple):
@@ -66,12 +69,12 @@ class DictionaryEntry(NamedTuple):
     """
 
     word: str
-    synonyms: list
-    antonyms: list
-    meanings: list
+    synonyms: list[str]
+    antonyms: list[str]
+    meanings: list[Meaning]
 
 
-def load_dictionary(path=None):
+def load_dictionary(path: PathLike | None = None) -> list[DictionaryEntry]:
     """Load the simple English dictionary (121,340 headwords).
 
     Parameters

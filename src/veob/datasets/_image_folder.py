@@ -9,11 +9,15 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._threads import effective_n_jobs
 from ._base import check_path, corrupt, iter_tar, natural_key
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 __all__ = ["load_image_folder"]
 
@@ -25,7 +29,9 @@ _BATCH = 32          # images per thread-pool task
 _SHOWN = 5           # unreadable images named in the error message
 
 
-def load_image_folder(path, *, size=(128, 128), n_jobs=None, limit=None, on_error="raise"):
+def load_image_folder(path: PathLike, *, size: tuple[int, int] = (128, 128), n_jobs: int | None = None,
+                      limit: int | None = None,
+                      on_error: str = "raise") -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Load a folder or tar archive of images as one uint8 RGB array.
 
     Archives are read in place (no extraction to disk): one pass lists the

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from ._base import corrupt, gc_paused, iter_tar, resolve_path
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import PathLike
 
 __all__ = ["load_imdb"]
 
@@ -28,7 +34,7 @@ _EXPECTED = ("the aclImdb folder (holding train/ and test/), its parent, "
              "or the aclImdb.tar.gz archive")
 
 
-def load_imdb(path=None, *, subsets=("train", "test")):
+def load_imdb(path: PathLike | None = None, *, subsets: str | Sequence[str] = ("train", "test")) -> Bunch:
     """Load the IMDB movie reviews (aclImdb v1), from the archive or a folder.
 
     The archive is read in place, in one streaming pass (no extraction to

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import lzma
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._base import compression_of, corrupt, open_decompressed, resolve_path
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 __all__ = ["FASHION_MNIST_CLASSES", "load_mnist"]
 
@@ -31,7 +35,8 @@ _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
 
-def load_mnist(path=None, *, kind="digits"):
+def load_mnist(path: PathLike | None = None, *,
+               kind: str = "digits") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST or Fashion-MNIST from the four original idx files.
 
     Parameters
@@ -174,9 +179,10 @@ def _read_idx(path, magic):
             if compression is None:
                 actual = path.stat().st_size
                 if actual != len(header) + size:
+                    problem = "truncated" if actual < len(header) + size else "trailing data"
                     raise corrupt(path, f"the header announces {what} of shape {shape} "
                                         f"({len(header) + size} bytes in all) but the file has "
-                                        f"{actual} bytes ({'truncated' if actual < len(header) + size else 'trailing data'})")
+                                        f"{actual} bytes ({problem})")
             data = np.empty(size, dtype=np.uint8)
             view, done = memoryview(data), 0
             while done < size:

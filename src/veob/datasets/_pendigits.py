@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._base import corrupt, iter_tar, resolve_path
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 __all__ = ["load_pendigits"]
 
@@ -13,7 +18,7 @@ _EXPECTED = "pendigits.tar.gz, or a folder holding pendigits.tra and pendigits.t
 _N_FIELDS = 17
 
 
-def load_pendigits(path=None):
+def load_pendigits(path: PathLike | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load the UCI pen-based handwritten digits as 8-point pen trajectories.
 
     Parameters

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._base import corrupt, resolve_path
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 __all__ = ["SIMILARITY_SETS", "load_sts", "load_word_similarity"]
 
@@ -35,7 +39,7 @@ def _file(name, path, table, kind):
     return file
 
 
-def load_word_similarity(name, path=None):
+def load_word_similarity(name: str, path: PathLike | None = None) -> list[tuple[str, str, float]]:
     """Word pairs with human similarity scores.
 
     Parameters
@@ -84,7 +88,8 @@ def load_word_similarity(name, path=None):
     return pairs
 
 
-def load_sts(split="dev", path=None):
+def load_sts(split: str = "dev",
+             path: PathLike | None = None) -> tuple[list[str], list[str], list[float]]:
     """STS Benchmark sentence pairs with their similarity scores (0-5).
 
     Parameters

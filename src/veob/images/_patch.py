@@ -3,6 +3,7 @@ r"""PatchEmbedder: VEOB on image patches (the PCANet recipe), closed form."""
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -14,6 +15,9 @@ from .._threads import thread_limits
 from .._validation import check_int, check_random_state, validate_data
 from ..decomposition import svd, svd_flip
 from . import _kernels
+
+if TYPE_CHECKING:
+    from .._typing import ArrayLike, RandomStateLike
 
 __all__ = ["PatchEmbedder"]
 
@@ -206,9 +210,11 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     True
     """
 
-    def __init__(self, patch_size=7, n_filters=(8, 8), block_size=7, *, block_stride=None, hist_components=48,
-                 hellinger=True, n_fit_images=5000, image_shape=None, batch_size=None, random_state=None,
-                 n_jobs=None, progress=False):
+    def __init__(self, patch_size: int = 7, n_filters: tuple[int, ...] = (8, 8),
+                 block_size: int | tuple[int, ...] = 7, *, block_stride: int | tuple[int, ...] | None = None,
+                 hist_components: int | None = 48, hellinger: bool = True, n_fit_images: int = 5000,
+                 image_shape: tuple[int, ...] | None = None, batch_size: int | None = None,
+                 random_state: RandomStateLike = None, n_jobs: int | None = None, progress: bool = False) -> None:
         self.patch_size = patch_size
         self.n_filters = n_filters
         self.block_size = block_size
@@ -302,7 +308,7 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return images
 
     # --------------------------------------------------------------- fitting
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> PatchEmbedder:
         """Learn the filter banks (and the histogram embedding); returns self.
 
         Parameters
@@ -414,7 +420,7 @@ class PatchEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return hist
 
     # ------------------------------------------------------------- transform
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Features of every image, computed in bounded-memory batches.
 
         Parameters

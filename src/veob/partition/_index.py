@@ -3,6 +3,7 @@ r"""CellIndex: nearest-neighbour search over the cells of a VoronoiPartition."""
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import parallel_chunksize
@@ -13,6 +14,9 @@ from .._threads import jobs_for_work, thread_limits
 from .._validation import check_int, check_random_state
 from . import _build_kernels, _search_kernels
 from ._partition import VoronoiPartition, check_partition_params
+
+if TYPE_CHECKING:
+    from .._typing import ArrayLike, RandomStateLike
 
 __all__ = ["CellIndex"]
 
@@ -177,7 +181,8 @@ class CellIndex(BaseEstimator):
     True
     """
 
-    def __init__(self, max_level=9, min_samples=100, *, n_probe=1, exact=False, random_state=None, n_jobs=None):
+    def __init__(self, max_level: int = 9, min_samples: int = 100, *, n_probe: int = 1, exact: bool = False,
+                 random_state: RandomStateLike = None, n_jobs: int | None = None) -> None:
         self.max_level = max_level
         self.min_samples = min_samples
         self.n_probe = n_probe
@@ -190,7 +195,7 @@ class CellIndex(BaseEstimator):
         exact = _check_bool(self.exact, "exact")
         return n_probe, exact
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> CellIndex:
         """Partition and index the rows of X; returns self.
 
         Parameters
@@ -311,7 +316,8 @@ class CellIndex(BaseEstimator):
         rows[self._index] = self._data
         return rows
 
-    def kneighbors(self, X=None, n_neighbors=10, return_distance=True):
+    def kneighbors(self, X: ArrayLike | None = None, n_neighbors: int = 10,
+                   return_distance: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """The ``n_neighbors`` nearest indexed samples of each query.
 
         Parameters
@@ -353,7 +359,8 @@ class CellIndex(BaseEstimator):
             dist, ind, _ = self._search(Q, k, n_probe, exact)
         return (dist, ind) if return_distance else ind
 
-    def radius_neighbors(self, X, radius, return_distance=True):
+    def radius_neighbors(self, X: ArrayLike, radius: float,
+                         return_distance: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Indexed samples within distance ``radius`` of each query.
 
         With ``exact=True`` every sample within the radius is returned;

@@ -9,6 +9,8 @@ flat arrays.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -17,6 +19,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._threads import jobs_for_work, thread_limits
 from .._validation import check_int, check_n_jobs, check_random_state
 from . import _build_kernels
+
+if TYPE_CHECKING:
+    from .._typing import ArrayLike, RandomStateLike
 
 __all__ = ["VoronoiPartition"]
 
@@ -380,7 +385,8 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
     [0, 1]
     """
 
-    def __init__(self, max_level=9, min_samples=100, *, assign="nearest", random_state=None, n_jobs=None):
+    def __init__(self, max_level: int = 9, min_samples: int = 100, *, assign: str = "nearest",
+                 random_state: RandomStateLike = None, n_jobs: int | None = None) -> None:
         self.max_level = max_level
         self.min_samples = min_samples
         self.assign = assign
@@ -392,7 +398,7 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
             raise ValueError(f"assign={self.assign!r} must be 'nearest' or 'tree'")
         return self.assign
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> VoronoiPartition:
         """Build the tree and the cells of the rows of X; returns self.
 
         Parameters
@@ -456,7 +462,7 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
         return np.ascontiguousarray(X, dtype=self.cell_centers_.dtype)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Cell of each row of X, consistent with ``assign``.
 
         ``"nearest"``: the nearest cell centre (exact, ties to the lower id);
@@ -481,7 +487,7 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
                 return self.node_cells_[leaf]
             return nearest_centers(X, self.cell_centers_)[0]
 
-    def cell_members(self, i):
+    def cell_members(self, i: int) -> np.ndarray:
         """Training row numbers of cell ``i`` (ascending).
 
         Parameters
@@ -499,7 +505,7 @@ class VoronoiPartition(ClusterMixin, BaseEstimator):
             i += self.n_cells_
         return self.cell_indices_[self.cell_indptr_[i]:self.cell_indptr_[i + 1]].copy()
 
-    def cell_neighbors(self):
+    def cell_neighbors(self) -> sp.csr_matrix:
         r"""Adjacent cells by the paper's midpoint test, as a sparse matrix.
 
         Cells i and j are neighbours when the midpoint

@@ -7,8 +7,18 @@ import os
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .._typing import ArrayLike, PathLike
 
 __all__ = ["plot_confusion_matrix", "plot_learning_curve", "plot_match_grid", "save_figure"]
 
@@ -102,9 +112,11 @@ def _frame(ax, color, width):
             spine.set_linewidth(width)
 
 
-def plot_match_grid(query_images, match_images, *, query_labels=None, match_labels=None, distances=None,
-                    class_names=None, image_shape=None, cmap="gray_r", fig=None, title=None,
-                    predicted_labels=None):
+def plot_match_grid(query_images: ArrayLike, match_images: ArrayLike, *, query_labels: ArrayLike | None = None,
+                    match_labels: ArrayLike | None = None, distances: ArrayLike | None = None,
+                    class_names: Sequence[str] | Mapping[Any, str] | None = None,
+                    image_shape: tuple[int, ...] | None = None, cmap: str = "gray_r", fig: Figure | None = None,
+                    title: str | None = None, predicted_labels: ArrayLike | None = None) -> Figure:
     """Queries and their best matches, one row per query (the paper's MNIST figures).
 
     Parameters
@@ -219,7 +231,8 @@ def plot_match_grid(query_images, match_images, *, query_labels=None, match_labe
     return fig
 
 
-def plot_confusion_matrix(cm, class_names=None, normalize=False, *, ax=None, cmap="Blues", title=None):
+def plot_confusion_matrix(cm: ArrayLike, class_names: Sequence[str] | None = None, normalize: bool = False, *,
+                          ax: Axes | None = None, cmap: str = "Blues", title: str | None = None) -> Axes:
     r"""Draw a confusion matrix (rows: true class, columns: predicted class).
 
     Parameters
@@ -309,8 +322,9 @@ def _curve(values, name, n):
     return arr
 
 
-def plot_learning_curve(sizes, scores, reference=None, *, ax=None, xlabel="training samples",
-                        ylabel="accuracy", log_x=True, title=None):
+def plot_learning_curve(sizes: ArrayLike, scores: Mapping[str, ArrayLike], reference: Mapping[str, Any] | None = None,
+                        *, ax: Axes | None = None, xlabel: str = "training samples", ylabel: str = "accuracy",
+                        log_x: bool = True, title: str | None = None) -> Axes:
     """Scores against training-set size, with reference curves (e.g. a paper's numbers).
 
     Parameters
@@ -358,7 +372,7 @@ def plot_learning_curve(sizes, scores, reference=None, *, ax=None, xlabel="train
     curves = {str(name): _curve(v, f"scores[{name!r}]", x.size) for name, v in scores.items()}
     if reference is not None and not isinstance(reference, dict):
         raise TypeError("reference must be a dict of name -> scores, {size: score} or a number")
-    refs = {}
+    refs: dict[str, Any] = {}  # a number, or (sizes, scores)
     for name, v in (reference or {}).items():
         if isinstance(v, numbers.Real):
             refs[str(name)] = float(v)
@@ -391,7 +405,7 @@ def plot_learning_curve(sizes, scores, reference=None, *, ax=None, xlabel="train
     return ax
 
 
-def save_figure(fig, path, *, dpi=100):
+def save_figure(fig: Figure | Axes, path: PathLike, *, dpi: int = 100) -> Path:
     """Write a figure atomically, close it and return the path.
 
     Parameters
@@ -426,7 +440,7 @@ def save_figure(fig, path, *, dpi=100):
     >>> path.read_bytes()[:4]
     b'\\x89PNG'
     """
-    figure = getattr(fig, "figure", None) if not hasattr(fig, "savefig") else fig
+    figure: Any = getattr(fig, "figure", None) if not hasattr(fig, "savefig") else fig
     if figure is None or not hasattr(figure, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure or Axes; got {type(fig).__name__}")
     if not isinstance(path, (str, os.PathLike)):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._validation import check_int
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 __all__ = ["cosine_basis", "basis_table", "KINDS"]
 
@@ -26,7 +31,7 @@ def _check_points_freqs(n_points, n_freqs, kind):
     return n_points, n_freqs
 
 
-def basis_table(kind, n_points, n_freqs, length, dtype=np.float64):
+def basis_table(kind: str, n_points: int, n_freqs: int, length: int, dtype: DTypeLike = np.float64) -> np.ndarray:
     """Coefficients ``s(m, k)`` for ``k = 0 .. length - 1`` (any length).
 
     The cosine of each basis function is continued past ``n_points``, which
@@ -49,7 +54,8 @@ def basis_table(kind, n_points, n_freqs, length, dtype=np.float64):
     return np.ascontiguousarray(table, dtype=dtype)
 
 
-def cosine_basis(n_points, n_freqs=None, *, kind="paper", dtype=np.float32):
+def cosine_basis(n_points: int, n_freqs: int | None = None, *, kind: str = "paper",
+                 dtype: DTypeLike = np.float32) -> np.ndarray:
     r"""Cosine basis functions of the spectral transform.
 
     Parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.fft
@@ -10,6 +11,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import float_dtype_for, validate_data
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["dct2", "DCT2Transformer"]
 
@@ -78,7 +82,7 @@ def _dct2(arr, k1, k2, norm):
     return out if arr.ndim == 4 else out[..., 0]
 
 
-def dct2(images, keep=None, *, norm="ortho"):
+def dct2(images: ArrayLike, keep: int | tuple[int, int] | None = None, *, norm: str | None = "ortho") -> np.ndarray:
     r"""Separable 2-D DCT-II of a stack of images.
 
     Parameters
@@ -169,7 +173,8 @@ class DCT2Transformer(TransformerMixin, BaseEstimator):
     (1797, 16)
     """
 
-    def __init__(self, image_shape, keep=None, *, norm="ortho"):
+    def __init__(self, image_shape: tuple[int, ...], keep: int | tuple[int, int] | None = None, *,
+                 norm: str | None = "ortho") -> None:
         self.image_shape = image_shape
         self.keep = keep
         self.norm = norm
@@ -195,7 +200,7 @@ class DCT2Transformer(TransformerMixin, BaseEstimator):
             )
         return shape
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> DCT2Transformer:
         """Validate X and resolve ``image_shape``; returns self."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         if self.norm not in _NORMS:
@@ -204,7 +209,7 @@ class DCT2Transformer(TransformerMixin, BaseEstimator):
         _check_keep(self.keep, *self.image_shape_[:2])
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """DCT coefficients of every row, flattened: (n_samples, k1 * k2 [* c])."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
@@ -212,7 +217,7 @@ class DCT2Transformer(TransformerMixin, BaseEstimator):
         coef = _dct2(X.reshape((X.shape[0],) + self.image_shape_), k1, k2, self.norm)
         return coef.reshape(X.shape[0], -1)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Images (flattened) from coefficients; dropped coefficients are zero."""
         check_is_fitted(self)
         h, w = self.image_shape_[:2]
@@ -227,7 +232,7 @@ class DCT2Transformer(TransformerMixin, BaseEstimator):
         images = scipy.fft.idctn(full, type=2, norm=self.norm, axes=(1, 2))
         return images.reshape(X.shape[0], -1)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``dct_u_v`` (and ``_c`` per channel) of the output columns."""
         check_is_fitted(self)
         k1, k2 = _check_keep(self.keep, *self.image_shape_[:2])

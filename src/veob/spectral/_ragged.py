@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._validation import float_dtype_for
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+
 __all__ = ["as_ragged_vectors", "as_ragged_symbols", "check_offsets"]
 
 
-def check_offsets(offsets, n_values, name="offsets"):
+def check_offsets(offsets: ArrayLike, n_values: int, name: str = "offsets") -> np.ndarray:
     """Validate CSR-style offsets: 1-D integers, 0 first, n_values last, non-decreasing."""
     offsets = np.asarray(offsets)
     if offsets.ndim != 1 or offsets.dtype.kind not in "iu":
@@ -44,7 +51,7 @@ def _numeric(arr, name):
     return arr
 
 
-def as_ragged_vectors(sequences, name="sequences"):
+def as_ragged_vectors(sequences: Any, name: str = "sequences") -> tuple[np.ndarray, np.ndarray]:
     """Return ``(values, offsets)`` for ragged vector sequences.
 
     Accepts a list of ``(len_i, d)`` arrays, a ``(values, offsets)`` tuple or
@@ -103,7 +110,7 @@ def as_ragged_vectors(sequences, name="sequences"):
     return values, offsets
 
 
-def as_ragged_symbols(sequences, n_symbols, name="sequences"):
+def as_ragged_symbols(sequences: Any, n_symbols: int, name: str = "sequences") -> tuple[np.ndarray, np.ndarray]:
     """Return ``(symbols, offsets)`` for ragged integer symbol sequences.
 
     Accepts a list of 1-D integer arrays or strings (code points), a

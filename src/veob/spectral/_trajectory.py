@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, validate_data
 from . import _kernels
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["TrajectoryTransformer", "as_trajectories"]
 
 FEATURES = ("xy", "direction", "curvature")
 
 
-def as_trajectories(trajectories, name="trajectories"):
+def as_trajectories(trajectories: Any, name: str = "trajectories") -> list[np.ndarray]:
     """Validate trajectories into a list of float64 (len_i, 2) arrays.
 
     Accepts a list of (len_i, 2) arrays, an (n, L, 2) array, or a 2-D
@@ -221,7 +228,8 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
     (2, 16)
     """
 
-    def __init__(self, n_freqs=6, *, kind="dct2", features=("xy", "direction"), resample=None):
+    def __init__(self, n_freqs: int = 6, *, kind: str = "dct2", features: str | Sequence[str] = ("xy", "direction"),
+                 resample: int | None = None) -> None:
         self.n_freqs = n_freqs
         self.kind = kind
         self.features = features
@@ -248,7 +256,7 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
             del self.n_features_in_
         return X
 
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: object = None) -> TrajectoryTransformer:
         """Check the parameters and the input; nothing is learned. Returns self."""
         features = self._check_params()
         X = self._as_table(X, reset=True)
@@ -256,11 +264,12 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         if self.kind == "paper" and self.resample is None:
             shortest = min(len(t) for t in trajectories)
             if shortest <= self.n_freqs - 1:
-                raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points for kind='paper'")
+                raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points "
+                                 "for kind='paper'")
         self.n_features_out_ = self.n_freqs * 2 * len(features)
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> np.ndarray:
         """Spectral vectors of shape (n_trajectories, n_features_out_)."""
         check_is_fitted(self, "n_features_out_")
         features = self._check_params()
@@ -270,12 +279,13 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         values, offsets = _point_feature_table(trajectories, features, self.resample)
         lengths = np.diff(offsets)
         if self.kind == "paper" and lengths.min() <= self.n_freqs - 1:
-            raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points for kind='paper'")
+            raise ValueError(f"n_freqs={self.n_freqs} needs trajectories of > {self.n_freqs - 1} points "
+                             "for kind='paper'")
         out = np.zeros((lengths.shape[0], self.n_freqs * values.shape[1]))
         _kernels.length_normalized_dct_kernel(values, offsets, self.n_freqs, self.kind == "paper", out)
         return out
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``<feature>_<dim>_f<m>`` in output order."""
         check_is_fitted(self, "n_features_out_")
         features = self._check_params()

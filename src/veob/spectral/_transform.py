@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -9,6 +11,11 @@ from .._validation import check_int
 from . import _kernels
 from ._basis import _check_kind, _check_points_freqs, basis_table
 from ._ragged import as_ragged_symbols, as_ragged_vectors
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import DTypeLike
 
 __all__ = ["spectral_transform", "symbol_spectra"]
 
@@ -38,7 +45,8 @@ def _spectral_transform(values, offsets, n_points, n_freqs, kind):
     return out
 
 
-def spectral_transform(sequences, *, n_points=15, n_freqs=6, kind="paper", empty="zero"):
+def spectral_transform(sequences: Any, *, n_points: int = 15, n_freqs: int = 6, kind: str = "paper",
+                       empty: str = "zero") -> np.ndarray:
     r"""Spectral transform of variable-length sequences of vectors.
 
     Parameters
@@ -128,8 +136,8 @@ def _symbol_spectra(symbols, offsets, n_symbols, n_points, n_freqs, kind, dtype)
     )
 
 
-def symbol_spectra(sequences, n_symbols, *, n_points=15, n_freqs=6, kind="paper", dtype=np.float32,
-                   empty="zero"):
+def symbol_spectra(sequences: Any, n_symbols: int, *, n_points: int = 15, n_freqs: int = 6, kind: str = "paper",
+                   dtype: DTypeLike = np.float32, empty: str = "zero") -> sp.csr_matrix:
     r"""Spectral transform of one-hot symbol sequences as a sparse matrix.
 
     Equal to ``spectral_transform`` of the one-hot encoded sequences, built

@@ -15,10 +15,17 @@ from collections import namedtuple
 from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._validation import check_int, check_matrix
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from .._typing import ArrayLike, PathLike
 
 __all__ = ["ChromaStore", "CollectionInfo", "Hit", "Record"]
 
@@ -197,7 +204,7 @@ def _null_lock():
 # writes, so a process that finds a token it did not write reloads its Chroma bindings
 # before it reads or writes (else its next write would persist an index without the
 # other process's rows).
-_SEEN_TOKENS = {}
+_SEEN_TOKENS: dict = {}
 
 
 def _read_token(path):
@@ -355,7 +362,14 @@ class ChromaStore:
     3
     """
 
-    def __init__(self, path=None, *, distance="l2", lock_timeout=600.0):
+    # set in __init__ (declared for the type checker, which meets their uses before __init__'s body)
+    path: Path | None
+    distance: str
+    client: Any
+    max_batch_size: int
+    _memory_fields: dict
+
+    def __init__(self, path: PathLike | None = None, *, distance: str = "l2", lock_timeout: float = 600.0) -> None:
         if distance not in _DISTANCES:
             raise ValueError(f"distance={distance!r} must be one of {', '.join(map(repr, _DISTANCES))}")
         if lock_timeout is not None:
@@ -409,7 +423,7 @@ class ChromaStore:
         return f"ChromaStore({where}, distance={self.distance!r})"
 
     # -- collections -------------------------------------------------------
-    def collections(self):
+    def collections(self) -> list[str]:
         """Names of the collections in the store, sorted.
 
         Returns
@@ -469,7 +483,7 @@ class ChromaStore:
             return None
         return int(len(emb[0]))
 
-    def describe(self, collection):
+    def describe(self, collection: str) -> CollectionInfo:
         """Count, dimension and metric of a collection.
 
         Parameters
@@ -495,7 +509,7 @@ class ChromaStore:
         col = self._existing(collection)
         return CollectionInfo(collection, int(col.count()), self._dimension(col), self._space(col))
 
-    def count(self, collection):
+    def count(self, collection: str) -> int:
         """Number of vectors in a collection (ValueError if it does not exist).
 
         Examples
@@ -509,7 +523,7 @@ class ChromaStore:
         """
         return int(self._existing(collection).count())
 
-    def delete_collection(self, collection):
+    def delete_collection(self, collection: str) -> None:
         """Delete a collection and its vectors (ValueError if it does not exist).
 
         Examples
@@ -531,8 +545,9 @@ class ChromaStore:
                 self._fields_file(collection).unlink(missing_ok=True)
 
     # -- writing -----------------------------------------------------------
-    def upsert(self, collection, embeddings, *, ids=None, documents=None, metadatas=None,
-               batch_size=None, start=0, progress=True):
+    def upsert(self, collection: str, embeddings: ArrayLike, *, ids: Sequence[str] | None = None,
+               documents: Sequence[str] | None = None, metadatas: Sequence[Mapping[str, Any] | None] | None = None,
+               batch_size: int | None = None, start: int = 0, progress: bool = True) -> int:
         """Insert or replace vectors, in batches; returns the number written.
 
         Parameters
@@ -673,8 +688,9 @@ class ChromaStore:
                              "use the model it was made with, or a new collection")
         return col, given
 
-    def add_texts(self, collection, texts, *, ids=None, metadatas=None, encoder=None, batch_size=None, start=0,
-                  progress=True):
+    def add_texts(self, collection: str, texts: Sequence[str], *, ids: Sequence[str] | None = None,
+                  metadatas: Sequence[Mapping[str, Any] | None] | None = None, encoder: Any = None,
+                  batch_size: int | None = None, start: int = 0, progress: bool = True) -> int:
         """Encode texts with a veob :class:`~veob.text.TextEncoder` and store them with their text.
 
         The collection is created with a :class:`VeobEmbeddingFunction`,
@@ -730,7 +746,8 @@ class ChromaStore:
         return self.upsert(name, vectors, ids=ids, documents=texts, metadatas=metadatas, batch_size=batch_size,
                            start=start, progress=progress)
 
-    def query_texts(self, collection, texts, n_results=10, where=None, *, encoder=None):
+    def query_texts(self, collection: str, texts: str | Sequence[str], n_results: int = 10,
+                    where: Mapping[str, Any] | None = None, *, encoder: Any = None) -> list[list[Hit]]:
         """Nearest stored texts of each query text (embedded with the collection's TextEncoder).
 
         Parameters
@@ -867,7 +884,8 @@ class ChromaStore:
         return n
 
     # -- reading -----------------------------------------------------------
-    def query(self, collection, embeddings, n_results=10, where=None):
+    def query(self, collection: str, embeddings: ArrayLike, n_results: int = 10,
+              where: Mapping[str, Any] | None = None) -> list[list[Hit]]:
         """Nearest stored vectors of each query vector, nearest first.
 
         Parameters
@@ -958,7 +976,8 @@ class ChromaStore:
             hits[q].sort(key=lambda h: h.distance)
         return hits
 
-    def get(self, collection, ids=None, *, document=None, include_embeddings=True, limit=None):
+    def get(self, collection: str, ids: Sequence[str] | None = None, *, document: str | None = None,
+            include_embeddings: bool = True, limit: int | None = None) -> list[Record]:
         """Stored vectors by id, by exact document text, or all of them.
 
         Parameters
@@ -1006,7 +1025,7 @@ class ChromaStore:
             limit = check_int(limit, "limit", low=1)
         include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
         page = self.max_batch_size  # Chroma binds one SQL variable per id: a single get of ~33,000 fails
-        records = []
+        records: list[Record] = []
         if ids is not None:
             ids = [ids] if isinstance(ids, str) else list(ids)
             ids = _check_str_list(ids, "ids", len(ids))

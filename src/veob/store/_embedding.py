@@ -12,13 +12,20 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    import numpy as np
 
 __all__ = ["embedding_function_class"]
 
 NAME = "veob"
 _LOCK = threading.Lock()
 _CLASS = None
-_CACHE = {}  # (resolved folder, fingerprint) -> TextEncoder, shared by the functions of one process
+_CACHE: dict = {}  # (resolved folder, fingerprint) -> TextEncoder, shared by the functions of one process
 
 
 def _load_encoder(folder, fingerprint=None):
@@ -45,7 +52,7 @@ def _load_encoder(folder, fingerprint=None):
     return enc
 
 
-def embedding_function_class():
+def embedding_function_class() -> type:
     """The ``VeobEmbeddingFunction`` class (defined and registered with Chroma on the first call)."""
     global _CLASS
     if _CLASS is not None:
@@ -100,7 +107,7 @@ def embedding_function_class():
         >>> client.delete_collection("docs")
         """
 
-        def __init__(self, encoder_or_folder, *, normalize=True):
+        def __init__(self, encoder_or_folder: Any, *, normalize: bool = True) -> None:
             from ..text import TextEncoder
 
             if isinstance(normalize, bool) is False:
@@ -118,7 +125,7 @@ def embedding_function_class():
                 raise TypeError("encoder_or_folder must be a fitted TextEncoder or the folder of a saved one; "
                                 f"got {type(encoder_or_folder).__name__}")
 
-        def __call__(self, input):
+        def __call__(self, input: Sequence[str]) -> list[np.ndarray]:
             if isinstance(input, str):
                 input = [input]
             vectors = self.encoder.encode(list(input), normalize_embeddings=self.normalize,

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -17,6 +18,12 @@ from .._validation import check_int, check_random_state, check_real
 from . import _encoder_kernels
 from ._scan import TokenTable, scan_corpus
 from ._word_vectors import WordVectors
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
+
+    from .._typing import ArrayLike, PathLike, RandomStateLike
 
 __all__ = ["TextEncoder"]
 
@@ -143,9 +150,11 @@ class TextEncoder(TransformerMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, *, dictionary=None, word_vectors=None, word_dim=1000, n_components=None, n_freqs=1,
-                 freq_decay=0.5, sif_a=1e-3, eig_power=0.5, remove_components=0, retrofit_weights=(0.5, 0.25),
-                 max_tokens=None, progress=True, random_state=None):
+    def __init__(self, *, dictionary: Sequence[Any] | None = None, word_vectors: WordVectors | None = None,
+                 word_dim: int = 1000, n_components: int | None = None, n_freqs: int = 1, freq_decay: float = 0.5,
+                 sif_a: float = 1e-3, eig_power: float = 0.5, remove_components: int = 0,
+                 retrofit_weights: tuple[float, float] = (0.5, 0.25), max_tokens: int | None = None,
+                 progress: bool = True, random_state: RandomStateLike = None) -> None:
         self.dictionary = dictionary
         self.word_vectors = word_vectors
         self.word_dim = word_dim
@@ -161,7 +170,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     @classmethod
-    def from_word_vectors(cls, word_vectors, **params):
+    def from_word_vectors(cls, word_vectors: WordVectors, **params: Any) -> TextEncoder:
         """An encoder over given word vectors (e.g. a word2vec or GloVe file); ``fit`` learns the rest.
 
         Parameters
@@ -216,7 +225,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         return cfg
 
     # ------------------------------------------------------------ fit
-    def fit(self, texts, y=None):
+    def fit(self, texts: Iterable[str], y: object = None) -> TextEncoder:
         """Fit the word vectors and the sentence model on raw texts; returns self.
 
         Parameters
@@ -372,8 +381,8 @@ class TextEncoder(TransformerMixin, BaseEstimator):
             table = self._token_table = TokenTable(self.word_vectors_.words.tolist())
         return table
 
-    def encode(self, texts, *, batch_size=4096, show_progress_bar=None, normalize_embeddings=False,
-               convert_to_numpy=True):
+    def encode(self, texts: str | Iterable[str], *, batch_size: int = 4096, show_progress_bar: bool | None = None,
+               normalize_embeddings: bool = False, convert_to_numpy: bool = True) -> np.ndarray | list[np.ndarray]:
         """Vectors of texts, as sentence-transformers' ``encode``.
 
         Parameters
@@ -439,11 +448,11 @@ class TextEncoder(TransformerMixin, BaseEstimator):
             return out[0]
         return out if convert_to_numpy else list(out)
 
-    def transform(self, texts):
+    def transform(self, texts: Iterable[str]) -> np.ndarray:
         """``encode(texts)``, for pipelines."""
-        return self.encode(texts, show_progress_bar=False)
+        return np.asarray(self.encode(texts, show_progress_bar=False))
 
-    def similarity(self, a, b):
+    def similarity(self, a: str | Sequence[str] | ArrayLike, b: str | Sequence[str] | ArrayLike) -> np.ndarray:
         """Cosine similarity matrix of two lists of texts (or of their vectors).
 
         Parameters
@@ -468,7 +477,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
                 raise ValueError(f"{name} has shape {x.shape}; expected (n, {self.table_.shape[2]}) embeddings "
                                  "or texts")
             return X
-        return np.atleast_2d(self.encode([x] if isinstance(x, str) else x, show_progress_bar=False))
+        return np.atleast_2d(np.asarray(self.encode([x] if isinstance(x, str) else x, show_progress_bar=False)))
 
     # ------------------------------------------------------------ save / load
     def _arrays(self):
@@ -476,7 +485,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
                 "components": self.components_.astype(np.float64), "singular_values": self.singular_values_,
                 "counts": self.word_counts_}
 
-    def fingerprint(self):
+    def fingerprint(self) -> str:
         """A SHA-256 of the fitted arrays and words: changes whenever the model does."""
         check_is_fitted(self, "table_")
         h = hashlib.sha256()
@@ -486,9 +495,12 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         h.update("\n".join(self.word_vectors_.words.tolist()).encode("utf8"))
         return h.hexdigest()
 
-    def save(self, folder, *, metadata=None):
-        """Write the model to a folder: ``model.safetensors`` (or ``model.npz`` without the safetensors
-        package), ``config.json``, ``vocab.json`` and a model card ``README.md``. No pickle.
+    def save(self, folder: PathLike, *, metadata: Mapping[str, Any] | None = None) -> Path:
+        """Write the model to a folder, without pickle.
+
+        The folder holds ``model.safetensors`` (or ``model.npz`` without the
+        safetensors package), ``config.json``, ``vocab.json`` and a model card
+        ``README.md``.
 
         The folder is written next to its final place and renamed, so a
         failure leaves no half-written model.
@@ -548,7 +560,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         return params
 
     @classmethod
-    def load(cls, folder):
+    def load(cls, folder: PathLike) -> TextEncoder:
         """Read a model written by :meth:`save`; ValueError naming the file for anything corrupt or changed.
 
         Parameters

@@ -70,7 +70,9 @@ def sentencize(chunks, text_offsets, chunk_ptr, tok_norm, tok_flags, max_tokens,
 @njit(cache=True, nogil=True)
 def context_sensitive(chunks, text_offsets, first_char, last_char, starts_special, ends_special,
                       pair_table, flagged):
-    """Flag texts with two adjacent chunks (one space apart) where a special
+    """Flag texts where a special case can match across the space between two chunks.
+
+    A flagged text has two adjacent chunks (one space apart) where a special
     case can match across the space and overlap a special case inside a chunk.
 
     ``first_char``/``last_char`` are the code points of each chunk's ends
@@ -139,8 +141,10 @@ def subsample_tokens(ids, offsets, remap, keep_prob, seed, start, out_ids, out_o
 
 @njit(cache=True, nogil=True)
 def padded_positions(ids, offsets, n_words, window):
-    """Token ids with ``window`` sentinels (-1) around every sentence, and
-    the positions of each word in that array (a counting sort by word).
+    """Token ids padded with sentinels, and the positions of each word in them.
+
+    ``window`` sentinels (-1) go around every sentence; the positions come
+    from a counting sort by word.
 
     Returns ``(padded, pos_ptr, positions)``: word w occurs at
     ``padded[positions[pos_ptr[w]:pos_ptr[w + 1]]]``, ascending. With the

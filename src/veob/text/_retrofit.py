@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._validation import check_int, check_real
 from ._word_vectors import WordVectors
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
 
 __all__ = ["retrofit", "lexicon_graph"]
 
@@ -24,8 +29,11 @@ def _sym_share(M, total):
 
 
 def _system(S, A, alpha, beta, gamma):
-    """The SPD matrix ``alpha I + L(beta S~) + Q(gamma A~)`` (Laplacian of the synonyms,
-    signless Laplacian of the antonyms, symmetric degree-normalised weights)."""
+    """The SPD matrix ``alpha I + L(beta S~) + Q(gamma A~)``.
+
+    L is the Laplacian of the synonyms, Q the signless Laplacian of the
+    antonyms, both with symmetric degree-normalised weights.
+    """
     Ws = _sym_share(S, beta)
     Wa = _sym_share(A, gamma)
     diag = alpha + np.asarray(Ws.sum(axis=1)).ravel() + np.asarray(Wa.sum(axis=1)).ravel()
@@ -61,7 +69,7 @@ def _block_cg(M, diag, B, X, n_iter, tol):
     return X
 
 
-def lexicon_graph(words, entries):
+def lexicon_graph(words: Sequence[str], entries: Iterable[Any]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Synonym and antonym edges between the given words, as two symmetric CSR matrices.
 
     Parameters
@@ -90,7 +98,7 @@ def lexicon_graph(words, entries):
     from ._dictionary import _check_entries
 
     index = {w: i for i, w in enumerate(words)}
-    pairs = {"syn": ([], []), "ant": ([], [])}
+    pairs: dict[str, tuple[list[int], list[int]]] = {"syn": ([], []), "ant": ([], [])}
     for word, syn, ant in _check_entries(entries):
         i = index.get(word)
         if i is None:
@@ -115,8 +123,9 @@ def lexicon_graph(words, entries):
     return out[0], out[1]
 
 
-def retrofit(word_vectors, entries, *, synonym_weight=2.0, antonym_weight=1.0, alpha=1.0, n_iter=50, tol=1e-4,
-             normalize=True, expand=False):
+def retrofit(word_vectors: WordVectors, entries: Iterable[Any], *, synonym_weight: float = 2.0,
+             antonym_weight: float = 1.0, alpha: float = 1.0, n_iter: int = 50, tol: float = 1e-4,
+             normalize: bool = True, expand: bool = False) -> WordVectors:
     r"""Refine word vectors with a dictionary: synonyms pull together, antonyms push apart.
 
     Retrofitting (Faruqui et al. 2015) extended with antonyms, in closed

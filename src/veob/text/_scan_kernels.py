@@ -45,8 +45,10 @@ def _lower(b):
 
 @njit(cache=True, nogil=True)
 def _char(buf, i, end):
-    """(length, class) of the character at i: class 1 word, 2 apostrophe, 3 separator, 4 punctuation,
-    5 sentence-ending punctuation."""
+    """(length, class) of the character at i.
+
+    Class 1 word, 2 apostrophe, 3 separator, 4 punctuation, 5 sentence-ending punctuation.
+    """
     b = buf[i]
     if b < 128:
         if (97 <= b <= 122) or (48 <= b <= 57) or (65 <= b <= 90):
@@ -142,8 +144,10 @@ def _tag_end(buf, i, end):
 
 @njit(cache=True, nogil=True)
 def _suffix_kind(buf, a, b, stem_a, stem_b):
-    """Kind of the contraction suffix buf[a:b] after an apostrophe that follows the stem buf[stem_a:stem_b]
-    (-2: not a contraction, the apostrophe joins)."""
+    """Kind of the contraction suffix buf[a:b] after an apostrophe that follows the stem buf[stem_a:stem_b].
+
+    -2: not a contraction, the apostrophe joins.
+    """
     n = b - a
     c0 = _lower(buf[a])
     if n == 1:
@@ -255,8 +259,10 @@ def _slot(key, mask):
 
 @njit(cache=True, nogil=True)
 def table_find(keys, key):
-    """Slot of ``key`` in the open-addressing table ``keys`` (a power of 2 long), or of the empty slot where
-    it would go."""
+    """Slot of ``key`` in the open-addressing table ``keys``, or of the empty slot where it would go.
+
+    The table is a power of 2 long.
+    """
     mask = keys.shape[0] - 1
     s = _slot(key, mask)
     while keys[s] != 0 and keys[s] != key:

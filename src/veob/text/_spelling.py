@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -12,6 +13,11 @@ from .._validation import check_int, check_real, check_str_list
 from . import _spelling_kernels as _kernels
 from ._corpus import Corpus
 from ._orthography import OrthographyEmbedder
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from .._typing import ArrayLike, RandomStateLike
 
 __all__ = ["SpellingCorrector", "DEFAULT_EDIT_COSTS"]
 
@@ -127,6 +133,7 @@ class SpellingCorrector(BaseEstimator):
     index_ : CellIndex
         Fitted on the unit vectors of ``words_``; its cells are the ones the
         search scans.
+
     See Also
     --------
     OrthographyEmbedder : The vectors.
@@ -193,9 +200,11 @@ class SpellingCorrector(BaseEstimator):
     ['letter', 'letters', 'there']
     """
 
-    def __init__(self, *, n_candidates=64, n_probe=128, distance_weight=6.0, prior_weight=0.15, edit_costs=None,
-                 max_edit_cost=4.0, min_count=1, lowercase=True, embedder=None, max_level=12, min_samples=100,
-                 random_state=None, n_jobs=None):
+    def __init__(self, *, n_candidates: int = 64, n_probe: int = 128, distance_weight: float = 6.0,
+                 prior_weight: float = 0.15, edit_costs: Mapping[str, float] | None = None,
+                 max_edit_cost: float = 4.0, min_count: int = 1, lowercase: bool = True,
+                 embedder: OrthographyEmbedder | None = None, max_level: int = 12, min_samples: int = 100,
+                 random_state: RandomStateLike = None, n_jobs: int | None = None) -> None:
         self.n_candidates = n_candidates
         self.n_probe = n_probe
         self.distance_weight = distance_weight
@@ -278,7 +287,7 @@ class SpellingCorrector(BaseEstimator):
         order = np.lexsort((names, -totals))  # by count, ties alphabetical
         return names[order], totals[order]
 
-    def fit(self, words, counts=None):
+    def fit(self, words: Sequence[str] | Corpus, counts: ArrayLike | None = None) -> SpellingCorrector:
         """Fit on a vocabulary and its counts; returns self.
 
         Parameters
@@ -345,7 +354,7 @@ class SpellingCorrector(BaseEstimator):
     def _keys(self, words):
         return [w.lower() for w in words] if self.lowercase else list(words)
 
-    def correct(self, words, *, progress=True):
+    def correct(self, words: Sequence[str], *, progress: bool = True) -> list[str]:
         """The correction of each word (a vocabulary word stays itself).
 
         Parameters
@@ -368,7 +377,7 @@ class SpellingCorrector(BaseEstimator):
         known = self._known(keys)
         out = list(words)
         todo = sorted({k for k, r in zip(keys, known) if r < 0})
-        fixed = {}
+        fixed: dict[str, str] = {}
         steps = range(0, len(todo), CHUNK)
         if progress and len(todo) > CHUNK:
             try:
@@ -386,11 +395,12 @@ class SpellingCorrector(BaseEstimator):
                 out[i] = _match_case(w, fixed[k]) if self.lowercase else fixed[k]
         return out
 
-    def predict(self, words):
+    def predict(self, words: Sequence[str]) -> np.ndarray:
         """:meth:`correct` as an array (scikit-learn's name)."""
         return np.asarray(self.correct(words, progress=False), dtype=str)
 
-    def candidates(self, words, k=10):
+    def candidates(self, words: str | Sequence[str],
+                   k: int = 10) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
         """The k best corrections of a word (or of each word of a list), with their scores.
 
         Parameters

@@ -2,8 +2,15 @@
 
 import numpy as np
 
-from ._spelling_kernels import (COST_DOUBLED, COST_FIRST, COST_INSERTED, COST_OMITTED, COST_SUBSTITUTED,
-                                COST_TRANSPOSED, COST_VOWEL)
+from ._spelling_kernels import (
+    COST_DOUBLED,
+    COST_FIRST,
+    COST_INSERTED,
+    COST_OMITTED,
+    COST_SUBSTITUTED,
+    COST_TRANSPOSED,
+    COST_VOWEL,
+)
 
 VOWELS = frozenset("aeiouy")
 

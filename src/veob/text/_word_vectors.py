@@ -5,14 +5,21 @@ from __future__ import annotations
 import numbers
 import os
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._validation import check_int
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from .._typing import ArrayLike, PathLike
+
 __all__ = ["WordVectors", "read_word_pairs"]
 
-_LOOKUP = weakref.WeakKeyDictionary()  # WordVectors -> (words array, {word: row}); never saved
+# WordVectors -> (words array, {word: row}); never saved
+_LOOKUP: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 METRICS = ("cosine", "euclidean")
 
 
@@ -69,7 +76,7 @@ class WordVectors:
     [0.9, 0.2]
     """
 
-    def __init__(self, words, vectors):
+    def __init__(self, words: Iterable[str], vectors: ArrayLike) -> None:
         words = _check_words(words)
         vectors = np.asarray(vectors)
         if vectors.ndim != 2:
@@ -101,18 +108,18 @@ class WordVectors:
             _LOOKUP[self] = cached
         return cached[1]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return int(self.words.shape[0])
 
-    def __contains__(self, word):
+    def __contains__(self, word: object) -> bool:
         return isinstance(word, str) and word in self._lookup()
 
     @property
-    def vector_size(self):
+    def vector_size(self) -> int:
         """Dimension d of the vectors."""
         return int(self.vectors.shape[1])
 
-    def index(self, word):
+    def index(self, word: str) -> int:
         """Row of ``word``; KeyError if it is not in the vocabulary."""
         if not isinstance(word, str):
             raise TypeError(f"word must be a str; got {type(word).__name__}")
@@ -122,7 +129,7 @@ class WordVectors:
             raise KeyError(f"word {word!r} is not in the vocabulary ({len(self):,} words); "
                            f"check `{word!r} in word_vectors` first") from None
 
-    def __getitem__(self, word):
+    def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
         if isinstance(word, str):
             return self.vectors[self.index(word)]
         return self.vectors[[self.index(w) for w in word]]
@@ -130,13 +137,13 @@ class WordVectors:
     def __repr__(self):
         return f"WordVectors(n_words={len(self)}, vector_size={self.vector_size})"
 
-    def unit_vectors(self):
+    def unit_vectors(self) -> np.ndarray:
         """Rows scaled to unit Euclidean norm (zero rows stay zero)."""
         norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
         return self.vectors / np.where(norms > 0, norms, 1).astype(self.vectors.dtype)
 
     # ------------------------------------------------------------ word2vec files
-    def save_word2vec_format(self, path, *, binary=False):
+    def save_word2vec_format(self, path: PathLike, *, binary: bool = False) -> str:
         """Write the vectors in the word2vec format (gensim's ``KeyedVectors`` reads it).
 
         Parameters
@@ -180,7 +187,8 @@ class WordVectors:
         return write_word2vec(path, self.words.tolist(), self.vectors, binary=bool(binary))
 
     @classmethod
-    def load_word2vec_format(cls, path, *, binary=None, limit=None):
+    def load_word2vec_format(cls, path: PathLike, *, binary: bool | None = None,
+                             limit: int | None = None) -> WordVectors:
         """Read a word2vec text or binary file (as written by gensim or the C tool).
 
         Parameters
@@ -323,7 +331,7 @@ class WordVectors:
         cos = np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
         return np.clip(1.0 - cos, 0.0, 2.0)
 
-    def similarity(self, w1, w2):
+    def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words (0 if either vector is zero).
 
         Examples
@@ -338,7 +346,7 @@ class WordVectors:
         denom = np.linalg.norm(a) * np.linalg.norm(b)
         return float(a @ b / denom) if denom > 0 else 0.0
 
-    def similarities(self, pairs):
+    def similarities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Cosine similarities of word pairs (NaN where a word is missing)."""
         lookup = self._lookup()
         U = self.unit_vectors()
@@ -349,7 +357,9 @@ class WordVectors:
                 out[n] = float(U[i].astype(np.float64) @ U[j].astype(np.float64))
         return out
 
-    def evaluate_word_pairs(self, pairs_or_path, *, delimiter=None, case_insensitive=True):
+    def evaluate_word_pairs(self, pairs_or_path: PathLike | Iterable[tuple[str, str, float]], *,
+                            delimiter: str | None = None,
+                            case_insensitive: bool = True) -> tuple[float, float, int]:
         r"""Correlation of cosine similarities with graded word-pair scores.
 
         Parameters
@@ -423,7 +433,7 @@ def _check_pairs(pairs):
     return out
 
 
-def read_word_pairs(path, *, delimiter=None):
+def read_word_pairs(path: PathLike, *, delimiter: str | None = None) -> list[tuple[str, str, float]]:
     """Read ``word1 word2 score`` lines (tab or space separated, ``#`` comments).
 
     Parameters
