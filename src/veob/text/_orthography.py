@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, check_str_list
@@ -37,7 +37,7 @@ def _spectra(words, n_points, n_freqs, kind="paper"):
     return symbol_spectra(encode_letters(words), N_SYMBOLS, n_points=n_points, n_freqs=n_freqs, kind=kind)
 
 
-class OrthographyEmbedder(BaseEstimator):
+class OrthographyEmbedder(TransformerMixin, BaseEstimator):
     r"""Spelling embedding: letter one-hots -> spectral transform -> SVD.
 
     Each word is the sequence of its letters as 128-dimensional one-hot
