@@ -46,3 +46,16 @@ def test_pen_digits_refuses_a_tiny_limit(pendigits_data, tmp_path, monkeypatch, 
     with pytest.raises(SystemExit):
         _run("pen_digits.py", ["--data", str(pendigits_data), "--limit", "3"], monkeypatch)
     assert "--limit 3 is too small: pass at least 20" in capsys.readouterr().err
+
+
+def test_review_composer_small_data(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("chromadb")
+    root = _load_test_module("test_cli_compose").make_imdb(tmp_path / "data")  # 80 synthetic reviews
+    docs, chroma = tmp_path / "composer.md", tmp_path / "chroma"
+    argv = ["--data", str(root / "imdb" / "aclImdb.tar.gz"), "--n-generate", "2", "--docs", str(docs),
+            "--chroma", str(chroma)]
+    assert _run("review_composer.py", argv, monkeypatch) == 0
+    text = capsys.readouterr().out
+    assert "train 80 reviews, test 2 reviews" in text and "\npos reviews:\n" in text and "\nneg reviews:\n" in text
+    assert "| perplexity / Kneser-Ney trigram |" in docs.read_text()
+    assert "stored 4 generated reviews" in text
