@@ -1,6 +1,7 @@
 """The example scripts that no other test runs, in their small-data mode on synthetic data."""
 
 import importlib.util
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -59,3 +60,15 @@ def test_review_composer_small_data(tmp_path, monkeypatch, capsys):
     assert "train 80 reviews, test 2 reviews" in text and "\npos reviews:\n" in text and "\nneg reviews:\n" in text
     assert "| perplexity / Kneser-Ney trigram |" in docs.read_text()
     assert "stored 4 generated reviews" in text
+
+
+def test_imdb_baseline_small_data(tmp_path, monkeypatch, capsys):
+    sentiment = _load_test_module("test_baselines_sentiment")
+    sentiment._write_aclimdb(tmp_path / "data", sentiment.fake_imdb(n_train=80, n_test=40, n_unsup=40))
+    out = tmp_path / "out"
+    _run("imdb_baseline.py", ["--data", str(tmp_path / "data"), "--out", str(out), "--limit", "20"], monkeypatch)
+    text = capsys.readouterr().out
+    assert "SentimentClassifier():" in text and "validation accuracy" in text
+    assert "| exp | setting |" in text and "learning curve: 10" in text
+    assert (out / "imdb_table.md").read_text().startswith("| exp |")
+    assert {r["experiment"] for r in json.loads((out / "report.json").read_text())["rows"]} >= {"a", "c", "e"}
