@@ -19,6 +19,7 @@ Usage::
     python examples/imdb_baseline.py                 # needs VEOB_DATA (or --data)
     python examples/imdb_baseline.py --quick         # 3,000 reviews per split, ~1 minute
     python examples/imdb_baseline.py --out results/  # also writes imdb_table.md and report.json
+    python examples/imdb_baseline.py --limit 100     # small-data mode: 100 reviews per split (CI)
 
 No gradient descent anywhere: counts, an SVD and closed-form ridge solutions.
 """
@@ -57,20 +58,26 @@ def subsample(data, n, seed=0):
                  files=data.files[keep], ratings=data.ratings[keep], ids=data.ids[keep])
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="data folder (default: $VEOB_DATA)")
     parser.add_argument("--out", default=None, help="folder for imdb_table.md and report.json")
     parser.add_argument("--quick", action="store_true", help="3,000 reviews per split, short curve")
-    args = parser.parse_args()
+    parser.add_argument("--limit", type=int, default=None,
+                        help="small-data mode: this many reviews per split, curve 10 / all (implies --quick)")
+    args = parser.parse_args(argv)
+    if args.limit is not None and args.limit < 20:
+        parser.error(f"--limit {args.limit} is too small: pass at least 20 (or use --quick for 3,000)")
+    args.quick = args.quick or args.limit is not None
 
     root = args.data or os.environ.get("VEOB_DATA")
     if not root:
         parser.error("no data folder: pass --data DIR or set VEOB_DATA")
     start = time.perf_counter()
-    data = load_imdb(Path(root) / "imdb" / "aclImdb.tar.gz", subsets=("train", "test", "unsup"))
+    archive = Path(root) / "imdb" / "aclImdb.tar.gz"  # or an extracted imdb/aclImdb/ folder
+    data = load_imdb(archive if archive.exists() else archive.parent, subsets=("train", "test", "unsup"))
     if args.quick:
-        data = subsample(data, 3000)
+        data = subsample(data, args.limit or 3000)
     print(f"loaded {len(data.texts):,} reviews in {time.perf_counter() - start:.1f} s")
 
     # 1. the default classifier on the seed's split, scored on its validation reviews
@@ -100,7 +107,7 @@ def main():
     print("  phrase weights:", ", ".join(f"{p!r} {w:+.4f}" for p, w in zip(phrases, clf.ngram_weights(phrases))))
 
     # 2. the seed's experiments
-    sizes = (100, 500, None) if args.quick else (100, 500, 1000, 5000, None)
+    sizes = (10, None) if args.limit else (100, 500, None) if args.quick else (100, 500, 1000, 5000, None)
     params = {"embedding_min_df": 3} if args.quick else None
     print("\nthe seed's experiments (test accuracy on the", f"{int((data.subsets == 'test').sum()):,} test reviews):")
     report = run_imdb_protocol(data, sizes=sizes, estimator_params=params, random_state=0,

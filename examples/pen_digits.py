@@ -20,6 +20,7 @@ Usage::
 
     python examples/pen_digits.py                 # needs VEOB_DATA (or --data)
     python examples/pen_digits.py --out results/  # figures and Chroma store there
+    python examples/pen_digits.py --limit 300     # small-data mode: 300 train / 300 test (CI)
 
 No gradient descent anywhere: cosine sums, an SVD and a Cholesky solve.
 """
@@ -57,11 +58,23 @@ def timed(fn, *args):
     return value, time.perf_counter() - start
 
 
-def main():
+def subsample(X, y, limit, seed=0):
+    """At most ``limit`` trajectories, drawn without replacement (all of them when limit is None)."""
+    if limit is None or limit >= len(X):
+        return X, y
+    keep = np.sort(np.random.default_rng(seed).choice(len(X), size=limit, replace=False))
+    return X[keep], y[keep]
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="data folder (default: $VEOB_DATA)")
     parser.add_argument("--out", default="pen_digits_out", help="folder for the figures and the Chroma store")
-    args = parser.parse_args()
+    parser.add_argument("--limit", type=int, default=None,
+                        help="small-data mode: at most this many training and test trajectories (default: all)")
+    args = parser.parse_args(argv)
+    if args.limit is not None and args.limit < 20:
+        parser.error(f"--limit {args.limit} is too small: pass at least 20 (or leave it out for all the data)")
     root = args.data or os.environ.get("VEOB_DATA")
     if not root:
         parser.error("no data folder: pass --data DIR or set VEOB_DATA")
@@ -69,6 +82,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
 
     X_train, y_train, X_test, y_test = load_pendigits(Path(root) / "pendigits" / "pendigits.tar.gz")
+    X_train, y_train = subsample(X_train, y_train, args.limit, seed=0)
+    X_test, y_test = subsample(X_test, y_test, args.limit, seed=1)
     X_random = random_lengths(X_test)
     print(f"{len(X_train):,} training / {len(X_test):,} test trajectories; random lengths "
           f"{min(map(len, X_random))}-{max(map(len, X_random))} points")
@@ -109,9 +124,9 @@ def main():
     from veob.plotting import plot_confusion_matrix, save_figure
 
     save_figure(plot_confusion_matrix(confusion_matrix(y_test, pred)), out / "pendigits_confusion.png", dpi=70)
-    queries = [int(np.flatnonzero(y_test == c)[0]) for c in range(10)]
+    queries = [int(np.flatnonzero(y_test == c)[0]) for c in np.unique(y_test)]  # one test digit per class
     dist, ind = clf.kneighbors(X_test[queries], n_neighbors=4)
-    fig, axes = plt.subplots(10, 5, figsize=(5, 10), layout="constrained")
+    fig, axes = plt.subplots(len(queries), 5, figsize=(5, len(queries)), layout="constrained", squeeze=False)
     for r, q in enumerate(queries):
         for c, (points, title) in enumerate([(X_test[q], f"test {y_test[q]}")]
                                              + [(X_train[t], f"{y_train[t]} d={d:.2f}") for t, d in zip(ind[r], dist[r])]):

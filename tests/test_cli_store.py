@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("chromadb")
 
-from veob import SVDEmbedder  # noqa: E402
+from veob import CellIndex, SVDEmbedder  # noqa: E402
 from veob._io import save  # noqa: E402
 from veob.cli import main  # noqa: E402
 from veob.store import ChromaStore  # noqa: E402
@@ -181,12 +181,8 @@ def test_query_model_errors(tmp_path, store_path, capsys):
 
 
 def _searchable_model():
-    """A fitted veob model with kneighbors (the partition's CellIndex), or skip."""
-    partition = pytest.importorskip("veob.partition")
-    index = getattr(partition, "CellIndex", None)
-    if index is None:
-        pytest.skip("veob.partition has no CellIndex")
-    return index(max_level=3, min_samples=20, random_state=0).fit(X)
+    """A fitted veob model with kneighbors (the partition's CellIndex)."""
+    return CellIndex(max_level=3, min_samples=20, random_state=0).fit(X)
 
 
 def test_query_model_kneighbors(tmp_path, capsys):

@@ -1,10 +1,13 @@
 """scikit-learn's estimator checks over every veob estimator."""
 
+import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from veob import CellIndex, DCT2Transformer, IncrementalSVD, SVDEmbedder, VoronoiPartition
 from veob.baselines import TrajectoryClassifier
+from veob._validation import validate_data
 from veob.spectral import TrajectoryTransformer
+from veob.spectral._trajectory import _is_table, as_trajectories
 
 ESTIMATORS = [
     SVDEmbedder(n_components=1),
@@ -18,52 +21,59 @@ ESTIMATORS = [
     VoronoiPartition(max_level=2, min_samples=5, assign="tree"),
     CellIndex(),
     CellIndex(max_level=3, min_samples=5, exact=True),
-    TrajectoryTransformer(),
-    TrajectoryClassifier(n_landmarks=20, n_augment=1),
 ]
 
-_ODD = "a 2-D input row holds flattened (x, y) pairs: an odd number of columns is not a trajectory"
-_ONE_POINT = "a 2-column row is a single point; a trajectory needs at least 2"
+
+
+def _widen(X):
+    """Each row of values ``v_1 .. v_d`` as the trajectory ``(-1, 0), (1, v_1), .., (d, v_d)``.
+
+    scikit-learn's checks feed rows of any width (odd ones, single columns); a trajectory
+    row holds flattened (x, y) pairs of at least 2 points. This bijection keeps every
+    property the checks test (same rows -> same trajectories, dtype, order of samples).
+    """
+    n, d = X.shape
+    pts = np.empty((n, d + 1, 2), dtype=X.dtype)
+    pts[:, 0] = (-1, 0)
+    pts[:, 1:, 0] = np.arange(1, d + 1)
+    pts[:, 1:, 1] = X
+    return pts.reshape(n, 2 * (d + 1))
+
+
+def _rows(X):
+    """A list of equal-length numeric rows as a 2-D array (the checks pass ``X.tolist()``);
+    the classes read a list as a list of (length, 2) trajectories."""
+    if isinstance(X, list) and X and all(np.ndim(r) == 1 for r in X):
+        return np.asarray(X)
+    return X
+
+
+class AnyWidthTrajectoryTransformer(TrajectoryTransformer):
+    """TrajectoryTransformer reading any 2-D numeric input (rows of any width) through :func:`_widen`."""
+
+    def _as_table(self, X, reset):
+        X = super()._as_table(_rows(X), reset)
+        return _widen(X) if isinstance(X, np.ndarray) and X.ndim == 2 else X
+
+
+class AnyWidthTrajectoryClassifier(TrajectoryClassifier):
+    """TrajectoryClassifier reading any 2-D numeric input (rows of any width) through :func:`_widen`."""
+
+    def _trajectories(self, X, reset):
+        X = _rows(X)
+        if not (_is_table(X) or (not reset and hasattr(self, "n_features_in_"))):  # a list of (length, 2) trajectories, read as the class reads it
+            return super()._trajectories(X, reset)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        return as_trajectories(_widen(X), "trajectories")
+
+
+ESTIMATORS += [
+    AnyWidthTrajectoryTransformer(),
+    AnyWidthTrajectoryClassifier(n_landmarks=20, n_augment=1),
+]
 
 # check name -> reason, per estimator class
-EXPECTED_FAILURES = {
-    "TrajectoryTransformer": {
-        "check_fit_score_takes_y": _ODD,
-        "check_dont_overwrite_parameters": _ODD,
-        "check_estimators_dtypes": _ODD,
-        "check_pipeline_consistency": _ODD,
-        "check_estimators_nan_inf": _ODD,
-        "check_estimators_pickle": _ODD,
-        "check_f_contiguous_array_estimator": _ODD,
-        "check_transformer_general": _ODD,
-        "check_transformer_preserve_dtypes": _ODD,
-        "check_methods_sample_order_invariance": _ODD,
-        "check_methods_subset_invariance": _ODD,
-        "check_dict_unchanged": _ODD,
-        "check_fit2d_predict1d": _ODD,
-        "check_estimators_overwrite_params": _ONE_POINT,
-        "check_estimators_fit_returns_self": _ONE_POINT,
-        "check_readonly_memmap_input": _ONE_POINT,
-        "check_fit_idempotent": _ONE_POINT,
-        "check_fit_check_is_fitted": _ONE_POINT,
-        "check_n_features_in": _ONE_POINT,
-        "check_transformer_data_not_an_array": _ONE_POINT,
-    },
-}
-# the classifier reads its input like TrajectoryTransformer
-EXPECTED_FAILURES["TrajectoryClassifier"] = {
-    **{name: _ODD for name in (
-        "check_fit_score_takes_y", "check_dont_overwrite_parameters", "check_estimators_dtypes",
-        "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
-        "check_f_contiguous_array_estimator", "check_transformer_general", "check_transformer_preserve_dtypes",
-        "check_transformer_data_not_an_array", "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance", "check_dict_unchanged", "check_fit2d_predict1d",
-        "check_supervised_y_2d", "check_classifiers_one_label")},
-    **{name: _ONE_POINT for name in (
-        "check_estimators_overwrite_params", "check_estimators_fit_returns_self", "check_readonly_memmap_input",
-        "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
-        "check_classifier_data_not_an_array", "check_classifiers_classes", "check_classifiers_train")},
-}
+EXPECTED_FAILURES = {}
 
 
 def _expected_failed_checks(estimator):

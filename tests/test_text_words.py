@@ -30,18 +30,20 @@ def test_most_similar_brute_force(wv):
     U = wv.vectors / np.linalg.norm(wv.vectors, axis=1, keepdims=True)
     cos = 1 - U @ U[5]
     expected = np.argsort(cos, kind="stable")[:6]
-    got = wv.most_similar("w5", topn=6)
+    got = wv.most_similar("w5", topn=6, include_query=True)
     assert [w for w, _ in got] == [f"w{i}" for i in expected]
     assert got[0] == ("w5", 0.0)
     assert np.allclose([d for _, d in got], cos[expected], atol=1e-6)
-    # excluding the query, and a vector query
-    assert [w for w, _ in wv.most_similar("w5", topn=5, include_query=False)] == [w for w, _ in got[1:]]
+    # the query word is left out by default (as gensim does), and a vector query matches every row
+    assert wv.most_similar("w5", topn=5) == got[1:]
+    assert wv.most_similar("w5", topn=5, include_query=False) == got[1:]
     assert [w for w, _ in wv.most_similar(wv["w5"], topn=6)] == [w for w, _ in got]
     eu = np.linalg.norm(wv.vectors - wv.vectors[5], axis=1)
-    got_eu = wv.most_similar("w5", topn=4, metric="euclidean")
+    got_eu = wv.most_similar("w5", topn=4, metric="euclidean", include_query=True)
     assert [w for w, _ in got_eu] == [f"w{i}" for i in np.argsort(eu)[:4]]
     assert np.allclose([d for _, d in got_eu], np.sort(eu)[:4], atol=1e-5)
-    assert len(wv.most_similar("w1", topn=500)) == 50
+    assert len(wv.most_similar("w1", topn=500)) == 49
+    assert len(wv.most_similar("w1", topn=500, include_query=True)) == 50
 
 
 class _BruteIndex:
@@ -164,10 +166,16 @@ def test_orthography_embedder():
     assert emb.n_features_in_ == 768 and emb.components_.shape == (8, 768)
     assert np.all(np.diff(emb.singular_values_) <= 0)
     assert np.allclose(emb.transform(WORDS), wv.vectors, atol=1e-4)
-    assert wv.most_similar("frogs", topn=2)[1][0] in ("frog", "froggy")
+    assert wv.most_similar("frogs", topn=1)[0][0] in ("frog", "froggy")
     new = emb.transform(["twigged", "caf\u00e9"])  # unseen, and a non-ASCII letter (symbol 127)
     assert new.shape == (2, 8) and np.isfinite(new).all()
     assert np.allclose(emb.fit_transform(WORDS), wv.vectors)
+    # one row per input row, duplicates included: fit_transform(X) == fit(X).transform(X)
+    dup = ["frogs", "twig", "frogs", "frown", "twig", "frogs"] + WORDS
+    rows = OrthographyEmbedder(n_components=8).fit_transform(dup)
+    assert rows.shape == (len(dup), 8)
+    np.testing.assert_allclose(rows, OrthographyEmbedder(n_components=8).fit(dup).transform(dup), atol=1e-4)
+    assert np.array_equal(rows[0], rows[2]) and np.array_equal(rows[1], rows[4])
 
 
 def test_orthography_presets():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,7 +21,7 @@ _DEFAULT_BATCH = 1000
 _PLATT_ITERATIONS = 50
 
 
-class ImageClassifier(ClassifierMixin, BaseEstimator):
+class ImageClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     r"""Colour image classifier without gradient descent: PatchEmbedder at several scales + ridge.
 
     Three closed-form parts:

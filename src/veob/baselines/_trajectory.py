@@ -233,7 +233,7 @@ class TrajectoryClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Validated list of float64 (len_i, 2) arrays; errors name ``trajectories[i]``."""
         from ..spectral._trajectory import as_trajectories
 
-        if _is_table(X):
+        if _is_table(X) or (not reset and hasattr(self, "n_features_in_")):  # fitted on a table: a table
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         elif reset and hasattr(self, "n_features_in_"):
             del self.n_features_in_

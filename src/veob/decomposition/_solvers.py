@@ -66,12 +66,44 @@ def register_solver(name, target, *, accepts_sparse=True, requires=(), extra=Non
     validates_input : bool, default=False
         If True the solver gets X untouched (for array types veob does not
         convert, like dask arrays) and must validate it itself.
+
+    Examples
+    --------
+    A dense solver by NumPy's full SVD, then used by name:
+
+    >>> import numpy as np
+    >>> from veob.decomposition import available_solvers, register_solver, svd
+    >>> def numpy_full(X, n_components, *, n_iter=None, random_state=None):
+    ...     U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    ...     return U[:, :n_components], s[:n_components], Vt[:n_components]
+    >>> register_solver("numpy-full", numpy_full, accepts_sparse=False)
+    >>> "numpy-full" in available_solvers()
+    True
+    >>> X = np.array([[3.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    >>> svd(X, 1, solver="numpy-full")[1]
+    array([3.])
+    >>> from veob.decomposition._solvers import _REGISTRY
+    >>> del _REGISTRY["numpy-full"]  # (a doctest leaves the registry as it found it)
     """
     _REGISTRY[name] = _SolverSpec(name, target, accepts_sparse, tuple(requires), extra, validates_input)
 
 
 def available_solvers():
-    """Names of the registered solvers, plus ``"auto"``."""
+    """Names of the registered solvers, plus ``"auto"``.
+
+    Returns
+    -------
+    names : tuple of str
+        ``"auto"`` first, then the registered names, sorted; any of them is
+        a valid ``solver=`` of :func:`veob.svd` and the embedders.
+
+    Examples
+    --------
+    >>> from veob.decomposition import available_solvers
+    >>> names = available_solvers()
+    >>> names[0], {"exact", "gram", "randomized", "arpack"} <= set(names)
+    ('auto', True)
+    """
     return ("auto",) + tuple(sorted(_REGISTRY))
 
 

@@ -297,7 +297,7 @@ def word_neighbours(word_vectors, queries, topn=10, *, embed=None):
     for query in queries:
         known = query in word_vectors
         if known:
-            hits = [[w, float(d)] for w, d in word_vectors.most_similar(query, topn=topn)]
+            hits = [[w, float(d)] for w, d in word_vectors.most_similar(query, topn=topn, include_query=True)]
         elif embed is not None:
             vector = np.asarray(embed([query])[0], dtype=np.float64)
             hits = [[w, float(d)] for w, d in word_vectors.most_similar(vector, topn=topn)]

@@ -249,8 +249,9 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         return features
 
     def _as_table(self, X, reset):
-        """2-D inputs (flattened x, y pairs) go through scikit-learn's validation."""
-        if sp.issparse(X) or _is_table(X):
+        """2-D inputs (flattened x, y pairs), and any input after a fit on them, go through
+        scikit-learn's validation."""
+        if sp.issparse(X) or _is_table(X) or (not reset and hasattr(self, "n_features_in_")):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         elif reset and hasattr(self, "n_features_in_"):
             del self.n_features_in_
@@ -273,8 +274,7 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         """Spectral vectors of shape (n_trajectories, n_features_out_)."""
         check_is_fitted(self, "n_features_out_")
         features = self._check_params()
-        if hasattr(self, "n_features_in_") or sp.issparse(X) or _is_table(X):
-            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._as_table(X, reset=False)
         trajectories = as_trajectories(X, "X")
         values, offsets = _point_feature_table(trajectories, features, self.resample)
         lengths = np.diff(offsets)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, check_random_state, check_str_list
 
@@ -309,7 +311,7 @@ class _KNTables:
         return p
 
 
-class KneserNeyLM:
+class KneserNeyLM(BaseEstimator):
     r"""Class-conditional interpolated Kneser-Ney n-gram language model.
 
     One n-gram model per label over a shared vocabulary (the same tokenizer
@@ -377,6 +379,10 @@ class KneserNeyLM:
     ['pos', 'neg']
     >>> lm.generate("neg", n=1, random_state=0)[0].split()[0] in ("A", "Bad")
     True
+    >>> KneserNeyLM().predict(["a film."])
+    Traceback (most recent call last):
+    ...
+    sklearn.exceptions.NotFittedError: This KneserNeyLM instance is not fitted yet...
     """
 
     def __init__(self, order=3, *, max_vocab=20000, discount=0.75, unigram_discount=None):
@@ -384,10 +390,6 @@ class KneserNeyLM:
         self.max_vocab = max_vocab
         self.discount = discount
         self.unigram_discount = unigram_discount
-
-    def get_params(self, deep=True):
-        return {"order": self.order, "max_vocab": self.max_vocab, "discount": self.discount,
-                "unigram_discount": self.unigram_discount}
 
     def _discounts(self):
         order = check_int(self.order, "order", low=1)
@@ -497,8 +499,14 @@ class KneserNeyLM:
         return out, review[targets]
 
     def _check_fitted(self):
-        if not hasattr(self, "tables_"):
-            raise AttributeError(f"this {type(self).__name__} is not fitted yet; call fit first")
+        check_is_fitted(self, "tables_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        return tags
 
     def log_likelihood(self, texts, labels, *, per_token=False):
         """Mean log probability per token (words and ``</s>``) of texts given their labels.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int, check_str_list
@@ -37,7 +37,7 @@ def _spectra(words, n_points, n_freqs, kind="paper"):
     return symbol_spectra(encode_letters(words), N_SYMBOLS, n_points=n_points, n_freqs=n_freqs, kind=kind)
 
 
-class OrthographyEmbedder(BaseEstimator):
+class OrthographyEmbedder(TransformerMixin, BaseEstimator):
     r"""Spelling embedding: letter one-hots -> spectral transform -> SVD.
 
     Each word is the sequence of its letters as 128-dimensional one-hot
@@ -124,7 +124,7 @@ class OrthographyEmbedder(BaseEstimator):
     >>> from veob.text import OrthographyEmbedder
     >>> words = ["frown", "frowning", "frowned", "frog", "frogs", "twig", "twigs", "twist"]
     >>> emb = OrthographyEmbedder(n_components=5).fit(words)
-    >>> emb.word_vectors_.most_similar("frogs", topn=2)[1][0]
+    >>> emb.word_vectors_.most_similar("frogs", topn=1)[0][0]
     'frog'
     >>> emb.transform(["twigged"]).shape
     (1, 5)
@@ -165,9 +165,15 @@ class OrthographyEmbedder(BaseEstimator):
 
     def fit(self, words, y=None):
         """Fit on a list of words (duplicates are kept once); returns self."""
+        self._fit(check_str_list(words, "words", what="word"))
+        return self
+
+    def _fit(self, words):
+        """Fit on the validated words; the row of each word in ``word_vectors_``."""
         cfg = self._settings()
         k = cfg["n_components"]
-        words = list(dict.fromkeys(check_str_list(words, "words", what="word")))
+        row = {w: i for i, w in enumerate(dict.fromkeys(words))}
+        words = list(row)
         if k > len(words):
             raise ValueError(f"n_components={k} must be <= the number of distinct words, {len(words)}")
         X = _spectra(words, cfg["n_points"], cfg["n_freqs"], cfg["kind"])
@@ -177,11 +183,23 @@ class OrthographyEmbedder(BaseEstimator):
         self.singular_values_ = s
         self.word_vectors_ = WordVectors(np.asarray(words, dtype=str), (U * s).astype(X.dtype))
         self.n_features_in_ = X.shape[1]
-        return self
+        return row
 
     def fit_transform(self, words, y=None):
-        """Fit, then return the vectors of the distinct words (in first-seen order)."""
-        return self.fit(words).word_vectors_.vectors
+        """Fit, then return one vector per input word, as ``fit(words).transform(words)``.
+
+        A repeated word gets the same row each time (its row of
+        ``word_vectors_``, :math:`U_k \\Sigma_k = X V_k`, computed once).
+
+        Examples
+        --------
+        >>> from veob.text import OrthographyEmbedder
+        >>> OrthographyEmbedder(n_components=2).fit_transform(["cat", "cot", "cat", "dog"]).shape
+        (4, 2)
+        """
+        words = check_str_list(words, "words", what="word")
+        row = self._fit(words)
+        return self.word_vectors_.vectors[np.fromiter((row[w] for w in words), dtype=np.intp, count=len(words))]
 
     def transform(self, words):
         """Vectors ``V_k^T x`` of any words (seen in ``fit`` or not)."""

@@ -69,7 +69,7 @@ class WordVectors:
     >>> from veob.text import WordVectors
     >>> wv = WordVectors(["cat", "dog", "car"], np.array([[1.0, 0.1], [0.9, 0.2], [0.0, 1.0]]))
     >>> [(w, round(d, 3)) for w, d in wv.most_similar("cat", topn=2)]
-    [('cat', 0.0), ('dog', 0.007)]
+    [('dog', 0.007), ('car', 0.9)]
     >>> round(wv.similarity("cat", "car"), 3)
     0.1
     >>> wv["dog"].tolist()
@@ -177,8 +177,8 @@ class WordVectors:
         2 2
         cat 0.5 1.0
         dog 0.25 -2.0
-        >>> WordVectors.load_word2vec_format(path).most_similar("cat", topn=1)
-        [('cat', 0.0)]
+        >>> [w for w, _ in WordVectors.load_word2vec_format(path).most_similar("cat", topn=1)]
+        ['dog']
         """
         from ._word2vec import write_word2vec
 
@@ -247,7 +247,7 @@ class WordVectors:
             raise ValueError("word_or_vector contains NaN or infinity")
         return q.astype(self.vectors.dtype), None
 
-    def most_similar(self, word_or_vector, topn=10, index=None, *, metric="cosine", include_query=True):
+    def most_similar(self, word_or_vector, topn=10, index=None, *, metric="cosine", include_query=False):
         r"""The ``topn`` nearest words, closest first.
 
         Parameters
@@ -266,9 +266,11 @@ class WordVectors:
             None searches by brute force (exact).
         metric : {"cosine", "euclidean"}, default="cosine"
             Distance reported (and ranked by).
-        include_query : bool, default=True
-            Whether a query word is listed (at distance 0, as in the
-            paper's tables).
+        include_query : bool, default=False
+            Whether a query word is listed (at distance 0, first, as in the
+            paper's tables). Left out by default, as gensim's
+            ``KeyedVectors.most_similar`` does; a query vector is never
+            matched to a word, so every row counts.
 
         Returns
         -------
@@ -280,8 +282,10 @@ class WordVectors:
         >>> import numpy as np
         >>> from veob.text import WordVectors
         >>> wv = WordVectors(["a", "b", "c"], np.eye(3))
-        >>> wv.most_similar("a", topn=2, include_query=False, metric="euclidean")
+        >>> wv.most_similar("a", topn=2, metric="euclidean")
         [('b', 1.4142135623730951), ('c', 1.4142135623730951)]
+        >>> wv.most_similar("a", topn=2, include_query=True)
+        [('a', 0.0), ('b', 1.0)]
         """
         topn = check_int(topn, "topn", low=1)
         if metric not in METRICS:
