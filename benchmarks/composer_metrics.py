@@ -391,7 +391,8 @@ def format_markdown(result, command="VEOB_DATA=../shared/data python benchmarks/
         f"discount {st.get('trigram_discount', float('nan')):.2f}, backing off to the label bigram.",
         "- **Spectral map.** Context features of each position: the low-frequency DCT blocks (spectral "
         f"transform) of the previous {c['context']} word vectors (PPMI-SVD, fitted on the training reviews), the "
-        "last word's vector, label_weight x one-hot(label) (the paper's Z = [P_x; alpha P_y]) and the position. A ridge "
+        "last word's vector, label_weight x one-hot(label) (the paper's Z = [P_x; alpha P_y]) and the position. "
+        "A ridge "
         f"least-squares map with a reduced-rank output (rank {c['n_components']}), one per cell of a "
         f"VoronoiPartition of the features ({st['n_cells']} cells) shrunk to a global map, fits what the count "
         "model misses (one-hot next word minus the count model's distribution, in the output space: the first "

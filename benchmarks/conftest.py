@@ -266,7 +266,8 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         from threadpoolctl import threadpool_info
 
         machine_info["blas"] = [
-            f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')}, {lib.get('num_threads')} threads)"
+            f"{lib.get('internal_api')} {lib.get('version')} "
+            f"({lib.get('architecture')}, {lib.get('num_threads')} threads)"
             for lib in threadpool_info() if lib.get("user_api") == "blas"
         ]
     except ImportError:  # pragma: no cover

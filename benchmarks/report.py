@@ -28,7 +28,8 @@ TARGETS = {
                                          lambda e, m: e.get("ratio", 0) >= 3 and e.get("fbpca_ratio", 2) > 1
                                          and e.get("rel_error", 1) <= 1e-4),
     "test_svd_sentence_shape_vs_randomized_svd": (">= 10x randomized_svd, rel. error <= 1e-4",
-                                                  lambda e, m: e.get("ratio", 0) >= 10 and e.get("rel_error", 1) <= 1e-4),
+                                                  lambda e, m: e.get("ratio", 0) >= 10
+                                                  and e.get("rel_error", 1) <= 1e-4),
     "test_svd_sparse_context_shape_vs_truncated_svd": ("faster than TruncatedSVD at <= its error, peak < 3 GB",
                                                        lambda e, m: e.get("ratio", 0) > 1
                                                        and e.get("rel_error", 1) <= e.get("peer_rel_error", 0) * 1.05

@@ -194,8 +194,8 @@ def _features(words, emb, *, vowel_weight=1.0, first_weight=1.0, normalize_rows=
 
 def sweep_row(words, queries, targets, settings):
     """recall@1/5/20/100 of one orthography setting (brute-force cosine)."""
-    from veob.text import OrthographyEmbedder
     from veob.decomposition import svd as truncated_svd
+    from veob.text import OrthographyEmbedder
 
     settings = dict(settings)
     svd = settings.pop("svd", True)

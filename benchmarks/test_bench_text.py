@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from veob.text import (ContextEmbedder, DictionaryEmbedder, OrthographyEmbedder, SentenceEmbedder,
-                       prepare_corpus)
+from veob.text import ContextEmbedder, DictionaryEmbedder, OrthographyEmbedder, SentenceEmbedder, prepare_corpus
 
 from ._data import data_root as _data_root
 from .conftest import record_ratio, time_peer
@@ -154,7 +153,8 @@ def test_context_ppmi(run, benchmark, corpus, quick):
     k = 300 if not quick else 50
     shape = run(ContextEmbedder(weighting="ppmi", n_components=k, random_state=0).fit, corpus,
                 summary=_vectors_shape, rounds=1)
-    benchmark.extra_info.update(n_components=k, setting="library defaults: ppmi, window 3 linear, subsample 1e-3, min count 5, cds 0.75, W + C")
+    benchmark.extra_info.update(n_components=k, setting="library defaults: ppmi, window 3 linear, subsample 1e-3, "
+                                                        "min count 5, cds 0.75, W + C")
     assert shape[1] == k
 
 

@@ -98,7 +98,9 @@ def main(argv=None):
     clf = TrajectoryClassifier(random_state=0)
     st = TrajectoryTransformer(clf.n_freqs, features=clf.features, resample=clf.resample)
     index, fit_s = timed(lambda: CellIndex(exact=True, random_state=0).fit(st.fit_transform(X_train)))
-    nearest = lambda X: y_train[index.kneighbors(st.transform(X), n_neighbors=1, return_distance=False)[:, 0]]
+    def nearest(X):
+        return y_train[index.kneighbors(st.transform(X), n_neighbors=1, return_distance=False)[:, 0]]
+
     pred, pred_s = timed(nearest, X_test)
     rows.append(("spectral transform + 1-NN (CellIndex exact)", np.mean(pred == y_test),
                  np.mean(nearest(X_random) == y_test), fit_s, pred_s))
@@ -129,7 +131,8 @@ def main(argv=None):
     fig, axes = plt.subplots(len(queries), 5, figsize=(5, len(queries)), layout="constrained", squeeze=False)
     for r, q in enumerate(queries):
         for c, (points, title) in enumerate([(X_test[q], f"test {y_test[q]}")]
-                                             + [(X_train[t], f"{y_train[t]} d={d:.2f}") for t, d in zip(ind[r], dist[r])]):
+                                             + [(X_train[t], f"{y_train[t]} d={d:.2f}")
+                                                for t, d in zip(ind[r], dist[r])]):
             ax = axes[r, c]
             ax.plot(points[:, 0], points[:, 1], "-", color="#1f77b4" if c == 0 else "#444444")
             ax.plot(points[0, 0], points[0, 1], "o", ms=3)  # where the pen starts

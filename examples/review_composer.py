@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benchmarks/ holds the metrics
 
 from benchmarks.composer_metrics import format_markdown, format_table, run  # noqa: E402
-
 from veob.cli._cmd_compose import store_reviews  # noqa: E402
 
 

@@ -78,6 +78,7 @@ def _cell(text):
 
 
 def module_section(modname):
+    """The markdown section of one public module: its names, kinds and one-line summaries."""
     module = importlib.import_module(modname)
     names = getattr(module, "__all__", None)
     if names is None:
@@ -91,10 +92,12 @@ def module_section(modname):
 
 
 def render():
+    """The whole page, from the ``__all__`` of every public subpackage."""
     return HEADER + "".join("\n" + module_section(m) for m in subpackages())
 
 
 def main(argv=None):
+    """Write docs/api.md, or with ``--check`` exit 1 when it is out of date."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/api.md differs from the generated text")
     parser.add_argument("--output", type=Path, default=OUT, help="the page to write or check (default: docs/api.md)")

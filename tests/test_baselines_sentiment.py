@@ -13,8 +13,13 @@ from sklearn.utils import Bunch
 from veob.baselines import SentimentClassifier, _kernels, _reference
 from veob.baselines._ngrams import NGramCounter, WordVocabulary, token_hashes
 from veob.baselines._sentiment import _lda, _nb_ratios, _ridge_loo
-from veob.experiments import (IMDB_EXPERIMENTS, SEED_IMDB_RESULTS, format_imdb_table, run_imdb_protocol,
-                              seed_validation_split)
+from veob.experiments import (
+    IMDB_EXPERIMENTS,
+    SEED_IMDB_RESULTS,
+    format_imdb_table,
+    run_imdb_protocol,
+    seed_validation_split,
+)
 
 FILLER = ("the film movie plot story actor actress scene music camera script director "
           "cast ending character screen minute hour book role set").split()

@@ -205,10 +205,10 @@ def test_bad_targets(data):
 
 def test_pendigits_accuracy_and_length_robustness(data_root):
     """The documented targets, on the real writer-independent test set."""
+    from threadpoolctl import threadpool_limits
+
     from veob.cli._cmd_pendigits import resample_lengths
     from veob.datasets import load_pendigits
-
-    from threadpoolctl import threadpool_limits
 
     X_train, y_train, X_test, y_test = load_pendigits(data_root / "pendigits" / "pendigits.tar.gz")
     with threadpool_limits(1):  # 2 OpenBLAS threads stall on a shared machine

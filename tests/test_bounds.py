@@ -22,7 +22,8 @@ SCRIPT = textwrap.dedent(
         symbol_spectra([[], [0], [4, 4, 4, 0], list(range(5)) * 9], 5, n_points=3, n_freqs=2, kind=kind)
         symbol_spectra([[0]], 1, n_points=2, n_freqs=1, kind=kind)
     # csr kernel: empty rows, one column, one row
-    for A in (sp.csr_matrix((3, 1)), sp.csr_matrix(np.ones((1, 4))), sp.random(50, 30, density=0.05, format="csr", random_state=0)):
+    for A in (sp.csr_matrix((3, 1)), sp.csr_matrix(np.ones((1, 4))),
+              sp.random(50, 30, density=0.05, format="csr", random_state=0)):
         if min(A.shape) >= 1 and A.nnz:
             svd(A, 1, solver="randomized", random_state=0)
     print("ok")

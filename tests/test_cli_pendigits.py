@@ -84,7 +84,8 @@ def test_resample_lengths_is_seeded_linear_interpolation():
     for p, q, x in zip(a, b, X):
         np.testing.assert_array_equal(p, q)
         np.testing.assert_allclose(p[[0, -1]], x[[0, -1]])
-        np.testing.assert_allclose(np.diff(p, axis=0), np.diff(p, axis=0)[:1].repeat(len(p) - 1, axis=0))  # straight line, even steps
+        # a straight line in even steps
+        np.testing.assert_allclose(np.diff(p, axis=0), np.diff(p, axis=0)[:1].repeat(len(p) - 1, axis=0))
 
 
 def test_format_table():

@@ -173,7 +173,8 @@ def test_query_model_errors(tmp_path, store_path, capsys):
     _one_line_error(capsys, ["query", "--model", str(path), "--vector", "1,2"], "has no kneighbors")
     _one_line_error(capsys, ["query", "--model", str(path), "--id", "3"], "--id works with --chroma")
     _one_line_error(capsys, ["query", "--model", str(tmp_path / "none"), "--text", "w"], "--model '")
-    _one_line_error(capsys, ["query", "--model", str(tmp_path), "--text", "w"], f"--model {str(tmp_path)!r} is a folder")
+    _one_line_error(capsys, ["query", "--model", str(tmp_path), "--text", "w"],
+                    f"--model {str(tmp_path)!r} is a folder")
     (tmp_path / "junk").write_text("junk")
     _one_line_error(capsys, ["query", "--model", str(tmp_path / "junk"), "--text", "w"], "not a veob model file")
     _one_line_error(capsys, ["query", "--model", str(path), "--chroma", str(store_path), "--text", "w"],

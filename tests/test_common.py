@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from veob import CellIndex, DCT2Transformer, IncrementalSVD, SVDEmbedder, VoronoiPartition
-from veob.baselines import TrajectoryClassifier
 from veob._validation import validate_data
+from veob.baselines import TrajectoryClassifier
 from veob.spectral import TrajectoryTransformer
 from veob.spectral._trajectory import _is_table, as_trajectories
 
@@ -61,7 +61,8 @@ class AnyWidthTrajectoryClassifier(TrajectoryClassifier):
 
     def _trajectories(self, X, reset):
         X = _rows(X)
-        if not (_is_table(X) or (not reset and hasattr(self, "n_features_in_"))):  # a list of (length, 2) trajectories, read as the class reads it
+        # a list of (length, 2) trajectories, read as the class reads it
+        if not (_is_table(X) or (not reset and hasattr(self, "n_features_in_"))):
             return super()._trajectories(X, reset)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         return as_trajectories(_widen(X), "trajectories")

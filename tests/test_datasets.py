@@ -12,6 +12,7 @@ import tarfile
 import numpy as np
 import pytest
 
+from veob._threads import effective_n_jobs
 from veob.datasets import (
     FASHION_MNIST_CLASSES,
     DictionaryEntry,
@@ -22,7 +23,6 @@ from veob.datasets import (
     load_mnist,
     load_pendigits,
 )
-from veob._threads import effective_n_jobs
 from veob.datasets._base import iter_tar, natural_key
 
 try:

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from veob import IncrementalSVD, SVDEmbedder, svd, svd_error, svd_flip
-from veob.decomposition import available_solvers, register_solver
-from veob.decomposition import _kernels
+from veob.decomposition import _kernels, available_solvers, register_solver
 from veob.decomposition._kernels import csr_gram, csr_matmul
 from veob.decomposition._reference import csr_gram_reference, csr_matmul_reference
 from veob.decomposition._solvers import choose_solver
@@ -60,7 +59,8 @@ def test_sparse_input_matches_dense(solver):
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 40), m=st.integers(1, 40), seed=st.integers(0, 1000), solver=st.sampled_from(["gram", "randomized", "exact"]), data=st.data())
+@given(n=st.integers(1, 40), m=st.integers(1, 40), seed=st.integers(0, 1000),
+       solver=st.sampled_from(["gram", "randomized", "exact"]), data=st.data())
 def test_solvers_agree_with_lapack_on_any_shape(n, m, seed, solver, data):
     k = data.draw(st.integers(1, min(n, m)))
     X = np.random.default_rng(seed).standard_normal((n, m))
@@ -162,14 +162,16 @@ def test_registry_accepts_new_solver():
     assert np.allclose(svd(X, 3, solver="test-fake")[1], svd(X, 3)[1])
     assert calls == [3]
     register_solver("test-missing", "nowhere:func", requires=("no_such_module_xyz",), extra="nothing")
-    with pytest.raises(ImportError, match=r"solver='test-missing' needs no_such_module_xyz: pip install 'veob\[nothing\]'"):
+    with pytest.raises(ImportError,
+                       match=r"solver='test-missing' needs no_such_module_xyz: pip install 'veob\[nothing\]'"):
         svd(X, 3, solver="test-missing")
 
 
 # -------------------------------------------------------------- kernels
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 30), m=st.integers(1, 30), l=st.integers(1, 8), density=st.floats(0, 1), seed=st.integers(0, 99))
+@given(n=st.integers(1, 30), m=st.integers(1, 30), l=st.integers(1, 8), density=st.floats(0, 1),
+       seed=st.integers(0, 99))
 def test_csr_matmul_matches_reference(n, m, l, density, seed):
     A = sp.random(n, m, density=density, random_state=seed, format="csr", dtype=np.float64)
     B = np.random.default_rng(seed).standard_normal((m, l))

@@ -11,8 +11,15 @@ import pytest
 from sklearn.datasets import load_digits
 
 import veob
-from veob.experiments import (evaluate_paper_pipeline, evaluate_patch_pipeline, hold_out_pairs, relatedness_pairs,
-                              sentence_pairs, similarity_pairs, split_by_word)
+from veob.experiments import (
+    evaluate_paper_pipeline,
+    evaluate_patch_pipeline,
+    hold_out_pairs,
+    relatedness_pairs,
+    sentence_pairs,
+    similarity_pairs,
+    split_by_word,
+)
 
 SRC = Path(veob.__file__).parent
 # modules that may import veob.experiments: the protocols themselves and the command line that runs them

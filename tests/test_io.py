@@ -77,8 +77,7 @@ def _text_data():
 
 
 def _text_cases():
-    from veob.text import (ContextEmbedder, DictionaryEmbedder, OrthographyEmbedder, SentenceEmbedder,
-                           WordVectors)
+    from veob.text import ContextEmbedder, DictionaryEmbedder, OrthographyEmbedder, SentenceEmbedder, WordVectors
     vocab, sentences, texts, labels, entries = _text_data()
     words = vocab + ["frown", "frowning", "frowned", "twig", "twigs", "twiggy"]
     wv = WordVectors(vocab, np.random.default_rng(4).standard_normal((len(vocab), 6)).astype(np.float32))

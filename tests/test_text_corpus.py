@@ -5,8 +5,7 @@ import builtins
 import numpy as np
 import pytest
 
-from veob.text import Corpus, as_corpus, clean_text, prepare_corpus
-from veob.text import _kernels, _reference
+from veob.text import Corpus, _kernels, _reference, as_corpus, clean_text, prepare_corpus
 
 pytest.importorskip("spacy")
 

@@ -6,8 +6,16 @@ import scipy.sparse as sp
 
 import veob
 from veob.spectral import spectral_transform
-from veob.text import (ContextEmbedder, DictionaryEmbedder, SentenceEmbedder, WordVectors, as_corpus)
-from veob.text import _cooc, _kernels, _reference
+from veob.text import (
+    ContextEmbedder,
+    DictionaryEmbedder,
+    SentenceEmbedder,
+    WordVectors,
+    _cooc,
+    _kernels,
+    _reference,
+    as_corpus,
+)
 from veob.text._sentence import sentence_coefficients
 
 

@@ -2,7 +2,6 @@ r"""A backprop-free classifier of pen trajectories: spectral transform + SVD emb
 
 from __future__ import annotations
 
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin

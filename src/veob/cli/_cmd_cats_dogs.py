@@ -11,8 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import stage
-from ._common import (UsageError, data_root, machine_info, out_dir, say, show_progress, write_json_atomic,
-                      write_text_atomic)
+from ._common import (
+    UsageError,
+    data_root,
+    machine_info,
+    out_dir,
+    say,
+    show_progress,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 HELP = ("Dogs vs Cats: the CNN seed's 80/20 split with ImageClassifier (accuracy, log loss, confusion "
         "matrix, classification report, timings) and a dog-probability CSV for any folder of images")

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import (UsageError, add_store_option, data_root, flag_message, out_dir, say, show_progress,
-                      write_json_atomic)
+from ._common import (
+    UsageError,
+    add_store_option,
+    data_root,
+    flag_message,
+    out_dir,
+    say,
+    show_progress,
+    write_json_atomic,
+)
 
 HELP = ("write IMDB-style reviews of a sentiment with veob.text.ReviewComposer (closed form, no gradient "
         "descent); fits on the 25,000 training reviews or loads a saved model; optional Chroma store")
@@ -93,7 +101,9 @@ def run(args):
         raise UsageError(f"--temperature {args.temperature} must be > 0")
     out = out_dir(args, "veob-out/compose")
     model_path = Path(args.model).expanduser() if args.model else out / "composer.veob"
-    log = (lambda *a: say(args, *a))
+    def log(*a):
+        say(args, *a)
+
     if model_path.is_file():
         try:
             model = load(model_path)

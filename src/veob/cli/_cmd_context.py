@@ -6,8 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..experiments._text_pipelines import (first_known, fit_context, format_similarity_scores, format_word_tables,
-                                           store_words, word_neighbours, word_similarity_scores)
+from ..experiments._text_pipelines import (
+    first_known,
+    fit_context,
+    format_similarity_scores,
+    format_word_tables,
+    store_words,
+    word_neighbours,
+    word_similarity_scores,
+)
 from ._common import data_root
 from ._text_common import COLLECTIONS, TextRun, add_text_options, scheduler_solver
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments._text_pipelines import (find_dictionary, first_known, fit_dictionary, format_word_tables,
-                                           store_words, word_neighbours)
+from ..experiments._text_pipelines import (
+    find_dictionary,
+    first_known,
+    fit_dictionary,
+    format_word_tables,
+    store_words,
+    word_neighbours,
+)
 from ._common import UsageError, data_root
 from ._text_common import COLLECTIONS, TextRun, add_text_options
 

@@ -85,7 +85,9 @@ def run(args):
         raise UsageError(f"--out {str(out)!r}: the folder {str(out.resolve().parent)!r} does not exist")
     sources = check_sources(args.corpus, "--corpus")
     entries, dict_path = _dictionary(args)
-    log = (lambda *a: say(args, *a))
+    def log(*a):
+        say(args, *a)
+
     encoder = TextEncoder(dictionary=entries, word_dim=args.word_dim, n_components=args.components,
                           progress=show_progress(args), random_state=args.seed)
     texts = (text for _, text in iter_documents(sources, flag="--corpus", log=log))

@@ -8,8 +8,16 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import stage
-from ._common import (UsageError, data_root, machine_info, out_dir, say, show_progress, write_json_atomic,
-                      write_text_atomic)
+from ._common import (
+    UsageError,
+    data_root,
+    machine_info,
+    out_dir,
+    say,
+    show_progress,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 HELP = ("IMDB sentiment: the BiLSTM seed's experiments (vocabulary, tokens, samples, learning curve) "
         "with SentimentClassifier, beside the seed's numbers")

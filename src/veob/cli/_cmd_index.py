@@ -57,7 +57,9 @@ def run(args):
         store = open_chroma(args.chroma, distance="cosine")
     except ImportError as exc:
         raise UsageError(str(exc)) from None
-    log = (lambda *a: say(args, *a))
+    def log(*a):
+        say(args, *a)
+
     bar = None
     if show_progress(args):
         try:

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (UsageError, add_store_option, data_root, fill_store, machine_info, out_dir, say, show_progress,
-                      timer, warm_up, write_json_atomic)
+from ._common import (
+    UsageError,
+    add_store_option,
+    data_root,
+    fill_store,
+    machine_info,
+    out_dir,
+    say,
+    show_progress,
+    timer,
+    warm_up,
+    write_json_atomic,
+)
 
 HELP = ("MNIST / Fashion-MNIST: the paper's DCT -> SVD 30 -> joint-embedding pipeline and the "
         "PatchEmbedder + least-squares pipeline (top-1, top-3, timings, figures, Chroma)")

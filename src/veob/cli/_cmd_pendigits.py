@@ -6,8 +6,18 @@ import time
 
 import numpy as np
 
-from ._common import (UsageError, add_store_option, data_root, fill_store, machine_info, out_dir, say, timer,
-                      write_json_atomic, write_text_atomic)
+from ._common import (
+    UsageError,
+    add_store_option,
+    data_root,
+    fill_store,
+    machine_info,
+    out_dir,
+    say,
+    timer,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 HELP = ("UCI pen digits: raw k-NN, spectral transform + 1-NN and TrajectoryClassifier side by side, "
         "with a random-length robustness test, figures and a Chroma collection")

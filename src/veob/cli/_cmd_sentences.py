@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments._text_pipelines import (fit_context, fit_sentences, format_sentence_tables, sentence_neighbours,
-                                           store_sentences)
+from ..experiments._text_pipelines import (
+    fit_context,
+    fit_sentences,
+    format_sentence_tables,
+    sentence_neighbours,
+    store_sentences,
+)
 from ._common import UsageError, data_root
 from ._text_common import COLLECTIONS, TextRun, add_text_options, scheduler_solver
 

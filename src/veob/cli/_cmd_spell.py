@@ -87,7 +87,9 @@ def run(args):
         raise UsageError(f"--candidates {args.candidates} must be >= 0")
     sources = _sources(args.vocab_from)
     words = read_words(args)
-    log = (lambda *a: say(args, *a))
+    def log(*a):
+        say(args, *a)
+
     speller = None
     model_file = None
     if args.model is not None:

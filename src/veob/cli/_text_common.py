@@ -12,8 +12,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..experiments._text_pipelines import _MAX_TOKENS, PAPER_QUERIES, find_imdb, load_unsup_corpus, save_singular_values
-from ._common import (UsageError, add_store_option, flag_message, machine_info, out_dir, say, show_progress, timer,
-                      write_json_atomic)
+from ._common import (
+    UsageError,
+    add_store_option,
+    flag_message,
+    machine_info,
+    out_dir,
+    say,
+    show_progress,
+    timer,
+    write_json_atomic,
+)
 
 __all__ = ["COLLECTIONS", "TextRun", "add_text_options", "elapsed_bar", "scheduler_solver"]
 

@@ -21,7 +21,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._validation import check_random_state, float_dtype_for
-from ._solvers import _orthonormalize, _n_oversamples, project_factors, top_eigh
+from ._solvers import _n_oversamples, _orthonormalize, project_factors, top_eigh
 
 __all__ = ["dask_svd", "dask_svd_error", "dask_energy", "as_dask_array", "chunk_rows", "is_out_of_core"]
 
@@ -201,8 +201,6 @@ def _distributed_client():
 
 def _materialize(Y):
     """A dask array as one NumPy array, written block by block (no concatenated copy)."""
-    import dask.array as da
-
     if _distributed_client() is not None:
         (out,) = _compute(Y)
         return np.ascontiguousarray(out)

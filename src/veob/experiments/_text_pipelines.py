@@ -129,8 +129,10 @@ def _write_cache(file, key, corpus, review_files):
 
 def load_unsup_corpus(path, *, limit=None, cache_dir=None, progress=True, timings=None, subsets="unsup",
                       max_tokens=_MAX_TOKENS):
-    """IMDB reviews as a prepared corpus: by default the paper's 50,000 ``train/unsup`` reviews
-    (sections 6.2-6.5) in sentences of at most 32 tokens.
+    """IMDB reviews as a prepared corpus.
+
+    By default the paper's 50,000 ``train/unsup`` reviews (sections 6.2-6.5)
+    in sentences of at most 32 tokens.
 
     Parameters
     ----------
@@ -224,8 +226,11 @@ def fit_orthography(words, *, n_components=40, n_points=15, n_freqs=6, random_st
 
 
 def fit_context(corpus, preset, *, n_components=None, solver="auto", random_state=0, progress=False):
-    """Section 6.3: ``"paper"`` is ``ContextEmbedder(preset="paper")`` (two bags, SVD 50); ``"best"``
-    is ``ContextEmbedder()``, the defaults chosen on the development sets (PPMI-SVD 300, W + C)."""
+    """Section 6.3: context word vectors in the paper's or the tuned setting.
+
+    ``"paper"`` is ``ContextEmbedder(preset="paper")`` (two bags, SVD 50); ``"best"``
+    is ``ContextEmbedder()``, the defaults chosen on the development sets (PPMI-SVD 300, W + C).
+    """
     from ..text import ContextEmbedder
 
     _check_preset(preset)
@@ -268,8 +273,11 @@ def fit_dictionary(entries, preset, *, n_components=None, random_state=0):
 
 
 def fit_sentences(corpus, word_vectors, preset, *, n_components=None):
-    """Section 6.5: ``"paper"``: high-pass ST (N=32, M=6) of the word vectors, SVD 200; ``"best"``:
-    SIF weights, two low DCT blocks, common direction removed, 400 dimensions."""
+    """Section 6.5: sentence vectors in the paper's or the tuned setting.
+
+    ``"paper"``: high-pass ST (N=32, M=6) of the word vectors, SVD 200; ``"best"``:
+    SIF weights, two low DCT blocks, common direction removed, 400 dimensions.
+    """
     from ..text import SentenceEmbedder
 
     _check_preset(preset)

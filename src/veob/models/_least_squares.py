@@ -2,7 +2,6 @@ r"""LeastSquaresClassifier: ridge regression on one-hot targets, in closed form.
 
 from __future__ import annotations
 
-
 import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin

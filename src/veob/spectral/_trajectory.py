@@ -249,8 +249,11 @@ class TrajectoryTransformer(TransformerMixin, BaseEstimator):
         return features
 
     def _as_table(self, X, reset):
-        """2-D inputs (flattened x, y pairs), and any input after a fit on them, go through
-        scikit-learn's validation."""
+        """Validate the input the way the fit saw it.
+
+        2-D inputs (flattened x, y pairs), and any input after a fit on them,
+        go through scikit-learn's validation.
+        """
         if sp.issparse(X) or _is_table(X) or (not reset and hasattr(self, "n_features_in_")):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         elif reset and hasattr(self, "n_features_in_"):

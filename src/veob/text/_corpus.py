@@ -327,8 +327,11 @@ class _ChunkTokenizer:
         self.orths.append(orths)
 
     def chunks(self, chunks, batch=20000):
-        """Tokenize chunks free of whitespace, joined by two spaces per batch
-        (the whitespace token between them stops cross-chunk special cases)."""
+        """Tokenize chunks free of whitespace.
+
+        They are joined by two spaces per batch (the whitespace token between
+        them stops cross-chunk special cases).
+        """
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
             doc = self.nlp.tokenizer("  ".join(part))

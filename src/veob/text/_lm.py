@@ -1,5 +1,8 @@
-"""Class-conditional interpolated Kneser-Ney n-gram model, and the review
-tokenizer, vocabulary and sampling loop it shares with :class:`ReviewComposer`."""
+"""Class-conditional interpolated Kneser-Ney n-gram model.
+
+Also the review tokenizer, vocabulary and sampling loop it shares with
+:class:`ReviewComposer`.
+"""
 
 from __future__ import annotations
 
