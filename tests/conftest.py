@@ -35,15 +35,3 @@ def mnist_train_pixels(data_root):
         pytest.skip(f"{path} is missing")
     return (_read_idx_images(path).reshape(-1, 784).astype(np.float32) / 255.0)
 
-
-def pytest_collection_modifyitems(session, config, items):
-    """Run the quick benchmark suite last.
-
-    It runs ``pytest benchmarks --quick`` in child processes, which load the
-    numba kernels from the on-disk cache; on a fresh clone the cache is empty
-    until the other tests have compiled the kernels, so run first it compiles
-    them all again in the children (about a minute on 2 cores).
-    """
-    last = [item for item in items if item.nodeid.startswith("tests/test_benchmarks_smoke.py")]
-    if last:
-        items[:] = [item for item in items if item not in last] + last

@@ -206,7 +206,7 @@ _announced = []  # set once this process said it is compiling
 def _announce(args):
     if not _announced:
         _announced.append(True)
-        say(args, _COMPILING)
+        say(args, _COMPILING, file=sys.stderr)  # a diagnostic: stdout stays the command's output
 
 
 @contextmanager
@@ -277,14 +277,15 @@ def warm_up(args, timings, modules, func):
     if compiled:
         if not announced.is_set():
             _announce(args)
-        say(args, f"  compiled {compiled} kernels in {timings['warmup']:.1f} s (kept out of the timings below)")
+        say(args, f"  compiled {compiled} kernels in {timings['warmup']:.1f} s (kept out of the timings below)",
+            file=sys.stderr)
 
 
 def say(args, *parts, **kwargs):
     """print unless --quiet."""
     if not getattr(args, "quiet", False):
         print(*parts, **kwargs)
-        sys.stdout.flush()
+        kwargs.get("file", sys.stdout).flush()
 
 
 def show_progress(args):
