@@ -485,3 +485,16 @@ def test_load_errors(tmp_path):
     _rewrite_meta(path, lambda meta: meta.update(format_version="1"))
     with pytest.raises(ValueError, match="corrupt"):
         load(path)
+
+
+def test_files_written_before_a_rename_load_under_the_new_names():
+    from veob._io import _renamed_on_load
+    from veob.models import JointEmbeddingClassifier
+    from veob.text import ReviewComposer
+
+    for cls in (JointEmbeddingClassifier, ReviewComposer):
+        assert _renamed_on_load(cls, {"alpha": 0.5, "random_state": 0}) == {"label_weight": 0.5, "random_state": 0}
+        assert _renamed_on_load(cls, {"alpha_": 0.5}) == {"label_weight_": 0.5}
+        # a file written after the rename keeps both (alpha="deprecated" is a parameter of its own)
+        assert _renamed_on_load(cls, {"alpha": "deprecated", "label_weight": 1.0}) == {"alpha": "deprecated",
+                                                                                      "label_weight": 1.0}

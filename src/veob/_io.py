@@ -311,6 +311,7 @@ class _Decoder:
         params, state = node.get("params"), node.get("state")
         if not isinstance(params, dict) or not isinstance(state, dict):
             raise self.corrupt(f"the {cls.__qualname__} has no parameter or attribute table")
+        params, state = _renamed_on_load(cls, params), _renamed_on_load(cls, state)
         _check_schema(cls, params, state, self.path)
         obj = cls.__new__(cls)
         for name in _param_names(cls) or ():
@@ -323,6 +324,12 @@ class _Decoder:
         obj.__dict__.update(values)
         _check_params(obj, cls, self.path)
         return obj
+
+
+def _renamed_on_load(cls, table):
+    """Names a file written before a rename carries, under their new names (``cls._renamed_on_load``)."""
+    renamed = getattr(cls, "_renamed_on_load", None) or {}
+    return {(renamed[k] if k in renamed and renamed[k] not in table else k): v for k, v in table.items()}
 
 
 # -- the schema of a veob class: what load accepts -----------------------------

@@ -224,6 +224,9 @@ class JointEmbeddingClassifier(SoftmaxProbaMixin, ClassifierMixin, BaseEstimator
     True
     """
 
+    # files saved before ``alpha`` became ``label_weight`` load under the new names (veob.load)
+    _renamed_on_load = {"alpha": "label_weight", "alpha_": "label_weight_"}
+
     def __init__(self, n_joint=100, label_weight="auto", strategy="per_label", max_level=9, min_samples=200,
                  n_probe=1, exact=False, random_state=None, n_jobs=None, alpha="deprecated"):
         self.n_joint = n_joint

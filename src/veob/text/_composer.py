@@ -237,6 +237,9 @@ class ReviewComposer(BaseEstimator):
     [0]
     """
 
+    # files saved before ``alpha`` became ``label_weight`` load under the new names (veob.load)
+    _renamed_on_load = {"alpha": "label_weight", "alpha_": "label_weight_"}
+
     def __init__(self, word_vectors=None, *, context=8, n_freqs=4, max_vocab=20000, n_cells="auto",
                  label_weight="auto", n_components=128, word_dim=64, ridge=1e-3, cell_prior=2000.0, guidance=1.0,
                  n_candidates=512, word_cells=1024, random_state=None, progress=False, alpha="deprecated"):
