@@ -12,6 +12,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._progress import _NullBar
+
 __all__ = [
     "UsageError",
     "add_common_options",
@@ -308,20 +310,6 @@ def progress(iterable=None, *, args=None, total=None, desc=None, unit="it"):
     except ImportError:
         return iterable if iterable is not None else _NullBar()
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, leave=False)
-
-
-class _NullBar:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 @contextmanager
